@@ -1,0 +1,27 @@
+import { intEnv, readConfigOrExit, requiredEnv, urlEnv } from '@vigil/ingest';
+import { DEMO } from './demo.js';
+import { startFleet } from './fleet.js';
+import { createLogger } from './logger.js';
+
+const log = createLogger('main');
+
+const config = readConfigOrExit(() => ({
+  mqttUrl: urlEnv('VIGIL_MQTT_URL', { protocols: ['mqtt:', 'mqtts:', 'ws:', 'wss:'] }),
+  tagSecret: requiredEnv('VIGIL_SIM_TAG_SECRET'),
+  fixIntervalMs: intEnv('VIGIL_SIM_FIX_INTERVAL_MS', 5000, { min: 100, max: 3_600_000 }),
+  noiseM: intEnv('VIGIL_SIM_NOISE_M', 3, { min: 0, max: 1000 }),
+  accuracyM: intEnv('VIGIL_SIM_ACCURACY_M', 8, { min: 1, max: 10_000 }),
+}));
+
+const fleet = await startFleet({ ...config, tags: DEMO.tags });
+process.stdout.write('VIGIL_SIM_READY\n');
+log.info({ tags: fleet.tags.map((t) => t.id), fixIntervalMs: config.fixIntervalMs }, 'demo tags publishing');
+
+const stop = () => {
+  fleet.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

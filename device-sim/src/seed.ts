@@ -1,0 +1,37 @@
+import type pg from 'pg';
+import type { DemoWorld } from './demo.js';
+
+/** How a device is put in the registry (the broker's `registerDevice`, handed in). */
+export type RegisterDevice = (pool: pg.Pool, device: { id: string; siteId: string; kind: 'tag'; subjectId?: string; secret: string }) => Promise<void>;
+
+/**
+ * Put the demo world into the registry: organisation units, sites, zones,
+ * and each tag with the given secret. Safe to run again.
+ */
+export async function seedDemo(pool: pg.Pool, world: DemoWorld, tagSecret: string, registerDevice: RegisterDevice): Promise<void> {
+  for (const u of world.orgUnits) {
+    await pool.query(
+      `INSERT INTO org_units (id, parent_id, level, name_en, name_zh) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (id) DO UPDATE SET name_en = EXCLUDED.name_en, name_zh = EXCLUDED.name_zh`,
+      [u.id, u.parentId, u.level, u.name.en, u.name['zh-CN']],
+    );
+  }
+  for (const s of world.sites) {
+    await pool.query(
+      `INSERT INTO sites (id, org_unit_id, kind, name_en, name_zh) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (id) DO UPDATE SET name_en = EXCLUDED.name_en, name_zh = EXCLUDED.name_zh`,
+      [s.id, s.orgUnitId, s.kind, s.name.en, s.name['zh-CN']],
+    );
+  }
+  for (const z of world.zones) {
+    const geometry = { type: 'Polygon', coordinates: [z.ring] };
+    await pool.query(
+      `INSERT INTO zones (id, site_id, kind, name_en, name_zh, geometry) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (id) DO UPDATE SET geometry = EXCLUDED.geometry, name_en = EXCLUDED.name_en, name_zh = EXCLUDED.name_zh`,
+      [z.id, z.siteId, z.kind, z.name.en, z.name['zh-CN'], JSON.stringify(geometry)],
+    );
+  }
+  for (const t of world.tags) {
+    await registerDevice(pool, { id: t.id, siteId: t.siteId, kind: 'tag', subjectId: t.subjectId, secret: tagSecret });
+  }
+}

@@ -1,0 +1,1 @@
+export { openSeqCounter, type SeqCounter } from './seq-counter.js';

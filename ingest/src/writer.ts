@@ -1,0 +1,57 @@
+import type pg from 'pg';
+import { COLUMNS, type IngestRecord } from './records.js';
+
+/** What one committed batch did. */
+export interface BatchResult {
+  /** New rows in tag_fixes and device_events. */
+  written: number;
+  /** Valid messages already stored (same msg_id and time): QoS 1 redelivery or edge replay. */
+  duplicates: number;
+  deadLettered: number;
+}
+
+// PostgreSQL allows 65535 bind parameters per statement; stay well below it.
+const MAX_PARAMS = 30_000;
+
+/**
+ * Write one batch in a single transaction: multi-row INSERTs per table,
+ * duplicates removed by the primary key (ON CONFLICT DO NOTHING). Resolves
+ * only after COMMIT, so the caller may then acknowledge every message in it.
+ */
+export async function writeBatch(pool: pg.Pool, records: readonly IngestRecord[]): Promise<BatchResult> {
+  const byTable = { tag_fixes: [] as unknown[][], device_events: [] as unknown[][], dead_letters: [] as unknown[][] };
+  for (const r of records) byTable[r.table].push(r.values);
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const fixes = await insertRows(client, 'tag_fixes', byTable.tag_fixes, true);
+    const events = await insertRows(client, 'device_events', byTable.device_events, true);
+    const dead = await insertRows(client, 'dead_letters', byTable.dead_letters, false);
+    await client.query('COMMIT');
+    const valid = byTable.tag_fixes.length + byTable.device_events.length;
+    return { written: fixes + events, duplicates: valid - fixes - events, deadLettered: dead };
+  } catch (err) {
+    broken = true;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    // A connection that failed mid-transaction may be dead; discard it rather than reuse it.
+    client.release(broken);
+  }
+}
+
+async function insertRows(client: pg.PoolClient, table: keyof typeof COLUMNS, rows: unknown[][], dedupe: boolean): Promise<number> {
+  const cols = COLUMNS[table];
+  const perStatement = Math.floor(MAX_PARAMS / cols.length);
+  let inserted = 0;
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const chunk = rows.slice(start, start + perStatement);
+    const params: unknown[] = [];
+    const tuples = chunk.map((row) => `(${row.map((v) => `$${params.push(v)}`).join(', ')})`);
+    const sql = `INSERT INTO ${table} (${cols.join(', ')}) VALUES ${tuples.join(', ')}${dedupe ? ' ON CONFLICT DO NOTHING' : ''}`;
+    const res = await client.query(sql, params);
+    inserted += res.rowCount ?? 0;
+  }
+  return inserted;
+}

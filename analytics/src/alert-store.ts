@@ -2,7 +2,8 @@ import type pg from 'pg';
 import { newId, type Alert } from '@vigil/schemas';
 import type { AlertDraft } from './rules/types.js';
 
-interface AlertRow {
+/** A row of the `alerts` table (migration 004_alerts.sql) as `pg` returns it. */
+export interface AlertRow {
   id: string;
   key: string;
   rule: string;
@@ -17,11 +18,10 @@ interface AlertRow {
   last_at: Date;
   count: number;
   evidence: Alert['evidence'];
-  inserted: boolean;
 }
 
 /** Map a row of `alerts` to the wire record. */
-export function rowToAlert(r: Omit<AlertRow, 'inserted'>): Alert {
+export function rowToAlert(r: AlertRow): Alert {
   return {
     v: 1,
     id: r.id,
@@ -49,7 +49,7 @@ export async function raiseAlert(pool: pg.Pool, draft: AlertDraft): Promise<{ al
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const { rows } = await client.query<AlertRow>(
+    const { rows } = await client.query<AlertRow & { inserted: boolean }>(
       `INSERT INTO alerts (id, key, rule, severity, state, site_id, device_id, subject_id, title_en, title_zh, raised_at, last_at, count, evidence)
        VALUES ($1, $2, $3, $4, 'raised', $5, $6, $7, $8, $9, to_timestamp($10 / 1000.0), to_timestamp($10 / 1000.0), 1, $11)
        ON CONFLICT (key) WHERE state NOT IN ('resolved', 'normal')

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { Batcher } from './batcher.js';
 import { IngestError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
-import { toRecord, type IngestRecord } from './records.js';
+import { toLpRecords, toRecord, type IngestRecord } from './records.js';
 import { writeBatch } from './writer.js';
 
 /** Options for `startIngest`. */
@@ -38,7 +38,8 @@ export interface Ingest {
 }
 
 interface Item {
-  record: IngestRecord;
+  /** One for a JSON message; one per line for line protocol (dead letters included). */
+  records: IngestRecord[];
   /** Set for QoS 1: the PUBACK to send once the batch holding it has committed. */
   messageId?: number;
   /** The connection it arrived on; an ack is only valid on that same connection. */
@@ -48,10 +49,10 @@ interface Item {
 // Given to mqtt.js's handleMessage callback to stop it sending the PUBACK itself (publish.js skips the ack on error).
 const ACK_LATER = new Error('PUBACK deferred until the database commit');
 
-const CHANNELS = [channelFilter('telemetry'), channelFilter('event'), channelFilter('status')];
+const CHANNELS = [channelFilter('telemetry'), channelFilter('event'), channelFilter('status'), channelFilter('lp')];
 
 /**
- * Subscribe to every device's telemetry, event and status topics (QoS 1,
+ * Subscribe to every device's telemetry, event, status and line-protocol topics (QoS 1,
  * persistent session), validate each message, and write batches to the
  * database; each message is acknowledged to the broker only after the
  * transaction holding it has committed (ARCHITECTURE.md "Data flow").
@@ -76,7 +77,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     flushIntervalMs: opts.flushIntervalMs ?? 200,
     maxPending: batchMaxRows * 4,
     write: async (items) => {
-      const result = await writeBatch(opts.pool, items.map((i) => i.record));
+      const result = await writeBatch(opts.pool, items.flatMap((i) => i.records));
       counters.written += result.written;
       counters.duplicates += result.duplicates;
       counters.deadLettered += result.deadLettered;
@@ -91,11 +92,14 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     // Shutting down: leave it unacknowledged, so the broker keeps it for the next session.
     if (closing) return done(ACK_LATER);
     counters.received++;
-    const record = toRecord(packet.topic, toBuffer(packet.payload));
-    if (record.table === 'dead_letters') {
-      log.warn({ topic: packet.topic, code: record.error.code, field: record.error.field, reason: record.error.message }, 'invalid message dead-lettered');
+    const payload = toBuffer(packet.payload);
+    const records = packet.topic.endsWith('/lp') ? toLpRecords(packet.topic, payload) : [toRecord(packet.topic, payload)];
+    for (const record of records) {
+      if (record.table === 'dead_letters') {
+        log.warn({ topic: packet.topic, code: record.error.code, field: record.error.field, reason: record.error.message }, 'invalid message dead-lettered');
+      }
     }
-    batcher.add({ record, messageId: packet.qos > 0 ? packet.messageId : undefined, stream: client.stream });
+    batcher.add({ records, messageId: packet.qos > 0 ? packet.messageId : undefined, stream: client.stream });
     const release = () => (packet.qos > 0 ? done(ACK_LATER) : done());
     // Holding `done` stops mqtt.js reading the socket: backpressure when the database falls behind.
     void batcher.whenRoom().then(release);

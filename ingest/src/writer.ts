@@ -3,9 +3,9 @@ import { COLUMNS, type IngestRecord } from './records.js';
 
 /** What one committed batch did. */
 export interface BatchResult {
-  /** New rows in tag_fixes and device_events. */
+  /** New rows in tag_fixes, device_events and metrics. */
   written: number;
-  /** Valid messages already stored (same msg_id and time): QoS 1 redelivery or edge replay. */
+  /** Valid rows already stored (same msg_id and time; for metrics same device, measurement, tags and time): QoS 1 redelivery or edge replay. */
   duplicates: number;
   deadLettered: number;
 }
@@ -19,7 +19,7 @@ const MAX_PARAMS = 30_000;
  * only after COMMIT, so the caller may then acknowledge every message in it.
  */
 export async function writeBatch(pool: pg.Pool, records: readonly IngestRecord[]): Promise<BatchResult> {
-  const byTable = { tag_fixes: [] as unknown[][], device_events: [] as unknown[][], dead_letters: [] as unknown[][] };
+  const byTable = { tag_fixes: [] as unknown[][], device_events: [] as unknown[][], metrics: [] as unknown[][], dead_letters: [] as unknown[][] };
   for (const r of records) byTable[r.table].push(r.values);
   const client = await pool.connect();
   let broken = false;
@@ -27,10 +27,12 @@ export async function writeBatch(pool: pg.Pool, records: readonly IngestRecord[]
     await client.query('BEGIN');
     const fixes = await insertRows(client, 'tag_fixes', byTable.tag_fixes, true);
     const events = await insertRows(client, 'device_events', byTable.device_events, true);
+    const metrics = await insertRows(client, 'metrics', byTable.metrics, true);
     const dead = await insertRows(client, 'dead_letters', byTable.dead_letters, false);
     await client.query('COMMIT');
-    const valid = byTable.tag_fixes.length + byTable.device_events.length;
-    return { written: fixes + events, duplicates: valid - fixes - events, deadLettered: dead };
+    const valid = byTable.tag_fixes.length + byTable.device_events.length + byTable.metrics.length;
+    const written = fixes + events + metrics;
+    return { written, duplicates: valid - written, deadLettered: dead };
   } catch (err) {
     broken = true;
     await client.query('ROLLBACK').catch(() => undefined);

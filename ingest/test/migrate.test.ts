@@ -4,7 +4,7 @@ import { createPool, hasTimescale, migrate, startEmbeddedDatabase, type Embedded
 import { startRealPostgres } from './helpers.js';
 import type pg from 'pg';
 
-const TABLES = ['org_units', 'sites', 'devices', 'zones', 'tag_fixes', 'device_events', 'dead_letters', 'alerts', 'alert_transitions'];
+const TABLES = ['org_units', 'sites', 'devices', 'zones', 'tag_fixes', 'device_events', 'metrics', 'dead_letters', 'alerts', 'alert_transitions'];
 
 async function tableNames(pool: pg.Pool): Promise<string[]> {
   const res = await pool.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
@@ -31,8 +31,8 @@ describe('migrations on the embedded database (PGlite + TimescaleDB)', () => {
     for (const t of TABLES) assert.ok((await tableNames(pool)).includes(t), `table ${t} exists`);
     const hyper = await pool.query<{ hypertable_name: string }>('SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1');
     assert.deepEqual(
-      hyper.rows.map((r) => r.hypertable_name).filter((n) => n === 'tag_fixes' || n === 'device_events'),
-      ['device_events', 'tag_fixes'],
+      hyper.rows.map((r) => r.hypertable_name).filter((n) => ['tag_fixes', 'device_events', 'metrics'].includes(n)),
+      ['device_events', 'metrics', 'tag_fixes'],
     );
     const recorded = await pool.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version');
     assert.deepEqual(recorded.rows.map((r) => r.version), applied);

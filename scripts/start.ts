@@ -10,6 +10,9 @@ const config = readConfigOrExit(() => ({
   httpPort: intEnv('VIGIL_HTTP_PORT', 8080, { min: 0, max: 65535 }),
   httpHost: optionalEnv('VIGIL_HTTP_HOST', '127.0.0.1'),
   mqttPort: intEnv('VIGIL_MQTT_PORT', 1883, { min: 0, max: 65535 }),
+  mqttTlsPort: intEnv('VIGIL_MQTT_TLS_PORT', 8883, { min: 1, max: 65535 }),
+  mqttWsPort: intEnv('VIGIL_MQTT_WS_PORT', 8083, { min: 1, max: 65535 }),
+  pkiDir: optionalEnv('VIGIL_PKI_DIR', join(ROOT, 'data', 'pki')),
   dbPort: intEnv('VIGIL_DB_PORT', 5433, { min: 0, max: 65535 }),
   databaseUrl: process.env.DATABASE_URL ? urlEnv('DATABASE_URL', { protocols: ['postgres:', 'postgresql:'] }) : undefined,
   dataDir: optionalEnv('VIGIL_DATA_DIR', join(ROOT, 'data', 'pg')),
@@ -46,7 +49,9 @@ try {
 
 say('');
 say(`  Vigil command centre / 指挥中心:  ${stack.httpUrl}`);
-say(`  MQTT broker / 消息代理:           ${stack.mqttUrl}`);
+say(`  MQTT broker / 消息代理:           ${stack.mqttUrl} (loopback)`);
+say(`  MQTT over TLS / TLS 加密:         mqtts://localhost:${config.mqttTlsPort}  (CA: ${join(config.pkiDir, 'ca.pem')})`);
+say(`  MQTT over WebSocket:             ws://localhost:${config.mqttWsPort}`);
 say(`  Database / 数据库:                ${stack.databaseUrl.replace(/\/\/[^@]*@/, '//***@')}`);
 say(`  Demo: three tags at Lingyin; tag-0001 enters the school exclusion zone in about a minute.`);
 say(`  演示：灵隐的三个电子标签；tag-0001 约一分钟后进入学校禁止区域。`);

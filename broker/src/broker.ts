@@ -1,12 +1,15 @@
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
 import type pg from 'pg';
 import { principalName } from './acl.js';
 import { createDeviceRegistry } from './device-registry.js';
 import { createLogger, type Logger } from './logger.js';
 import { createCounters, type BrokerMetrics } from './metrics.js';
 import type { ServiceAccount } from './service-accounts.js';
-import { AclError, AuthError } from './errors.js';
+import { AclError, AuthError, LimitError } from './errors.js';
 import { createAuthenticate } from './hooks/authenticate.js';
 import { createAuthorizeForward } from './hooks/authorize-forward.js';
 import { createAuthorizePublish } from './hooks/authorize-publish.js';
@@ -14,6 +17,12 @@ import { createAuthorizeSubscribe } from './hooks/authorize-subscribe.js';
 import type { HookContext } from './hooks/context.js';
 import { createPreConnect } from './hooks/pre-connect.js';
 import { startRevocationWatch } from './revocation-watch.js';
+import { createLimitGuard } from './limits/guard.js';
+import type { BrokerLimits } from './limits/options.js';
+import { startMetricsServer, type MetricsServer } from './metrics-http.js';
+import { createBrokerPrometheus } from './prometheus.js';
+import { trackPresence } from './presence.js';
+import { createClusterBackend, type BrokerRedisOptions } from './cluster.js';
 
 /** Options of startBroker. */
 export interface BrokerOptions {
@@ -29,15 +38,59 @@ export interface BrokerOptions {
   allowAnonymous?: boolean;
   /** How long a registry lookup may be reused, in ms; capped at 10 000. Default 5 000. */
   registryCacheTtlMs?: number;
-  /** How often to look for newly revoked devices and disconnect them, in ms; 0 disables. Default 5 000. */
+  /** How often to look for revoked devices and rotated secrets and disconnect their sessions, in ms; 0 disables. Default 1 000. */
   revocationPollMs?: number;
+  /** Also listen for MQTT over TLS (mqtts). Clients may present a certificate issued by `caPem` (see pki.ts) instead of a password. */
+  tls?: BrokerTlsOptions;
+  /** Also listen for MQTT over WebSocket (ws://); same authentication and ACL as TCP. */
+  ws?: BrokerWsOptions;
+  /**
+   * Run as one of several broker processes sharing subscriptions, retained messages and persistent
+   * sessions through Redis (see docs/scaling.md). The registry cache and the revocation watch stay per
+   * process: each process disconnects its own clients.
+   */
+  redis?: BrokerRedisOptions;
+  /** Serve Prometheus `GET /metrics` and `GET /healthz` over HTTP on this port; 0 picks a free one (see the returned `metricsPort`). Default: off. */
+  metricsPort?: number;
+  /** Interface the metrics listener binds. Default `127.0.0.1`, whatever `host` is. */
+  metricsHost?: string;
+  /** Size and rate limits; a client over one is disconnected, logged and counted in `limitDisconnects`. Missing ones take their defaults (see BrokerLimits). */
+  limits?: Partial<BrokerLimits>;
   logger?: Logger;
+}
+
+/** The MQTT-over-TLS listener. */
+export interface BrokerTlsOptions {
+  /** TLS port; 0 picks a free one (see the returned `tlsPort`). */
+  port: number;
+  /** Interface to bind. Default: the broker's `host`. */
+  host?: string;
+  /** The server certificate (PEM, may include intermediates). */
+  certPem: string;
+  /** The server certificate's private key (PEM). */
+  keyPem: string;
+  /** The site CA(s) client certificates must verify against (PEM). */
+  caPem: string;
+}
+
+/** The MQTT-over-WebSocket listener. */
+export interface BrokerWsOptions {
+  /** HTTP port for the WebSocket upgrade; 0 picks a free one (see the returned `wsPort`). */
+  port: number;
+  /** Interface to bind. Default: the broker's `host`. */
+  host?: string;
 }
 
 /** A running broker. */
 export interface RunningBroker {
   /** The port actually bound. */
   port: number;
+  /** The TLS port actually bound, when `tls` was given. */
+  tlsPort?: number;
+  /** The WebSocket port actually bound, when `ws` was given. */
+  wsPort?: number;
+  /** The metrics HTTP port actually bound, when `metricsPort` was given. */
+  metricsPort?: number;
   /** Disconnect every client and stop listening. */
   close(): Promise<void>;
   /** Current connection count and refusal counters. */
@@ -54,55 +107,130 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
       '!!! ANONYMOUS MQTT ACCESS IS ENABLED: any client without a username may publish and subscribe to every Vigil topic. Never use this in production. !!! / !!! 已启用匿名 MQTT 访问：无用户名的客户端可发布和订阅所有 Vigil 主题，切勿用于生产环境 !!!',
     );
   }
+  const prom = createBrokerPrometheus();
   const registry = createDeviceRegistry(opts.pool, opts.registryCacheTtlMs ?? 5_000);
   const ctx: HookContext = {
     registry,
     services: new Map(opts.services.map((a) => [a.username, a])),
     allowAnonymous,
     principals: new WeakMap(),
+    secretHashes: new WeakMap(),
     willTopics: new WeakMap(),
     clientIds: new Map(),
     counters: createCounters(),
+    onRefusal: prom.onRefusal,
     log,
   };
+  const guard = createLimitGuard({ limits: opts.limits, counters: ctx.counters, log });
+  const cluster = opts.redis !== undefined ? await createClusterBackend(opts.redis, log) : undefined;
   const aedes = await Aedes.createBroker({
-    preConnect: createPreConnect(ctx),
-    authenticate: createAuthenticate(ctx),
-    authorizePublish: createAuthorizePublish(ctx),
-    authorizeSubscribe: createAuthorizeSubscribe(ctx),
-    authorizeForward: createAuthorizeForward(ctx),
+    ...(cluster !== undefined ? { mq: cluster.mq, persistence: cluster.persistence } : {}),
+    preConnect: guard.preConnect(createPreConnect(ctx)),
+    authenticate: cluster !== undefined ? cluster.guardAuthenticate(createAuthenticate(ctx), ctx) : createAuthenticate(ctx),
+    authorizePublish: guard.authorizePublish(createAuthorizePublish(ctx)),
+    authorizeSubscribe: guard.authorizeSubscribe(createAuthorizeSubscribe(ctx)),
+    authorizeForward: prom.countForward(createAuthorizeForward(ctx)),
     connectTimeout: 10_000,
-    drainTimeout: 30_000,
-    maxTopicLevels: 16,
+    ...guard.aedesOptions,
+  }).catch(async (err: unknown) => {
+    await cluster?.close();
+    throw err;
   });
+  cluster?.watch(aedes, ctx);
+  guard.attach(aedes);
   const devicesOnline = new Map<string, Set<Client>>();
   trackClients(aedes, ctx, devicesOnline);
+  prom.watch(aedes, () => ({ connected: aedes.connectedClients, ...ctx.counters }));
+  trackPresence(aedes, ctx);
 
+  const host = opts.host ?? '127.0.0.1';
+  const servers: Server[] = [];
   const server = createServer(aedes.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  servers.push(server);
+  let listeners: { tlsPort?: number | undefined; wsPort?: number | undefined; wss?: WebSocketServer | undefined; metrics?: MetricsServer | undefined };
+  try {
+    await listen(server, opts.port, host);
+    let tlsPort: number | undefined;
+    if (opts.tls !== undefined) {
+      const tlsServer = createTlsServer(
+        {
+          cert: opts.tls.certPem,
+          key: opts.tls.keyPem,
+          ca: opts.tls.caPem,
+          minVersion: 'TLSv1.2',
+          // ask for a certificate but let password devices in too; authenticate reads socket.authorized
+          requestCert: true,
+          rejectUnauthorized: false,
+        },
+        aedes.handle,
+      );
+      tlsServer.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS handshake failed / TLS 握手失败'));
+      servers.push(tlsServer);
+      tlsPort = await listen(tlsServer, opts.tls.port, opts.tls.host ?? host);
+    }
+    let wsPort: number | undefined;
+    let wss: WebSocketServer | undefined;
+    if (opts.ws !== undefined) {
+      const httpServer = createHttpServer((_req, res) => {
+        res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only / 仅支持 WebSocket 上的 MQTT\n');
+      });
+      servers.push(httpServer);
+      // ws buffers a whole message before handing it on (100 MiB by default); one MQTT packet per message is the norm
+      wss = new WebSocketServer({ server: httpServer, maxPayload: guard.limits.maxPacketBytes });
+      wss.on('connection', (socket, req) => {
+        const stream = createWebSocketStream(socket);
+        stream.on('error', (err) => log.debug({ err: err.message }, 'websocket stream error / WebSocket 流错误'));
+        aedes.handle(stream, req);
+      });
+      wsPort = await listen(httpServer, opts.ws.port, opts.ws.host ?? host);
+    }
+    const metrics =
+      opts.metricsPort !== undefined
+        ? await startMetricsServer({ port: opts.metricsPort, host: opts.metricsHost ?? '127.0.0.1', registry: prom.registry, healthy: () => !aedes.closed, log })
+        : undefined;
+    listeners = { tlsPort, wsPort, wss, metrics };
+  } catch (err) {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await cluster?.close();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
-  const watch = startRevocationWatch({ pool: opts.pool, registry, devicesOnline, intervalMs: opts.revocationPollMs ?? 5_000, log });
-  log.info({ port, host: opts.host ?? '127.0.0.1', services: opts.services.map((s) => s.username) }, 'broker listening / 消息代理已启动');
+  const watch = startRevocationWatch({ pool: opts.pool, registry, devicesOnline, secretHashes: ctx.secretHashes, intervalMs: opts.revocationPollMs ?? 1_000, log });
+  log.info({ port, tlsPort: listeners.tlsPort, wsPort: listeners.wsPort, host, services: opts.services.map((s) => s.username) }, 'broker listening / 消息代理已启动');
 
   let closing: Promise<void> | undefined;
   return {
     port,
+    ...(listeners.tlsPort !== undefined ? { tlsPort: listeners.tlsPort } : {}),
+    ...(listeners.wsPort !== undefined ? { wsPort: listeners.wsPort } : {}),
+    ...(listeners.metrics !== undefined ? { metricsPort: listeners.metrics.port } : {}),
     metrics: () => ({ connected: aedes.connectedClients, ...ctx.counters }),
     close: () =>
       (closing ??= (async () => {
         await watch.stop();
-        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await listeners.metrics?.close();
+        const serversClosed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+        listeners.wss?.close();
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
-        await serverClosed;
+        await cluster?.close();
+        for (const s of servers) if ('closeAllConnections' in s && typeof s.closeAllConnections === 'function') s.closeAllConnections();
+        await serversClosed;
         log.info('broker closed / 消息代理已关闭');
       })()),
   };
+}
+
+/** Listen on `port` (0 = any free one) and resolve with the port bound. */
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
 }
 
 /** Keep the client-id owners and the online devices up to date, and log connection errors. */
@@ -128,7 +256,7 @@ function trackClients(aedes: Aedes, ctx: HookContext, devicesOnline: Map<string,
   });
   aedes.on('clientError', (client, err) => {
     // ACL refusals were logged where they were decided
-    if (!(err instanceof AclError)) ctx.log.debug({ clientId: client.id, err: err.message }, 'client error / 客户端错误');
+    if (!(err instanceof AclError || err instanceof LimitError)) ctx.log.debug({ clientId: client.id, err: err.message }, 'client error / 客户端错误');
   });
   aedes.on('connectionError', (client, err) => {
     if (!(err instanceof AuthError)) ctx.log.debug({ clientId: client.id, err: err.message }, 'connection error / 连接错误');

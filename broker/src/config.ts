@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 import type { ServiceSecrets } from './service-accounts.js';
+import { parseLimitsEnv } from './limits/env.js';
+import type { BrokerLimits } from './limits/options.js';
 
 /** The environment to read settings from; `main.ts` passes `process.env`. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -14,6 +17,24 @@ export interface BrokerConfig {
   databaseUrl: string;
   secrets: ServiceSecrets;
   allowAnonymous: boolean;
+  /** MQTT over TLS, when VIGIL_MQTT_TLS_PORT is set: the port and the PEM files to read (see readTlsFiles). */
+  tls?: TlsFileConfig;
+  /** MQTT over WebSocket, when VIGIL_MQTT_WS_PORT is set. */
+  wsPort?: number;
+  /** VIGIL_REDIS_URL: share state with other broker processes through this Redis (see docs/scaling.md). */
+  redisUrl?: string;
+  /** VIGIL_BROKER_METRICS_PORT: serve Prometheus /metrics and /healthz on this port (loopback only). */
+  metricsPort?: number;
+  /** Limits set by VIGIL_MQTT_MAX_PACKET_BYTES, VIGIL_MQTT_MAX_MSGS_PER_SEC or VIGIL_MQTT_MAX_CONN_PER_IP_PER_SEC, when any is; the rest take their defaults. */
+  limits?: Partial<BrokerLimits>;
+}
+
+/** Where the TLS listener's PEM files are. */
+export interface TlsFileConfig {
+  port: number;
+  certFile: string;
+  keyFile: string;
+  caFile: string;
 }
 
 const bilingual = (name: string, en: string, zh: string): string => `${name}: ${en} / 配置项 ${name}：${zh}`;
@@ -38,13 +59,52 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, bilingual(name, `must be true or false, got ${JSON.stringify(v)}`, `必须是 true 或 false，当前为 ${JSON.stringify(v)}`));
 }
 
+function portNumber(name: string, raw: string): number {
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(port >= 0 && port <= 65_535)) {
+    throw new ConfigError(name, bilingual(name, `must be a port 0-65535, got ${JSON.stringify(raw)}`, `必须是 0-65535 的端口，当前为 ${JSON.stringify(raw)}`));
+  }
+  return port;
+}
+
+function required(env: Env, name: string, because: string, becauseZh: string): string {
+  const v = optional(env, name);
+  if (v === undefined) throw new ConfigError(name, bilingual(name, `is required when ${because}`, `设置 ${becauseZh} 时必须设置`));
+  return v;
+}
+
+function tlsConfig(env: Env): TlsFileConfig | undefined {
+  const rawPort = optional(env, 'VIGIL_MQTT_TLS_PORT');
+  if (rawPort === undefined) return undefined;
+  const port = portNumber('VIGIL_MQTT_TLS_PORT', rawPort);
+  const file = (name: string) => required(env, name, 'VIGIL_MQTT_TLS_PORT is set', 'VIGIL_MQTT_TLS_PORT');
+  return { port, certFile: file('VIGIL_MQTT_TLS_CERT'), keyFile: file('VIGIL_MQTT_TLS_KEY'), caFile: file('VIGIL_MQTT_TLS_CA') };
+}
+
+/** Read the TLS listener's PEM files; throws ConfigError naming the variable and the file that cannot be read. */
+export function readTlsFiles(tls: TlsFileConfig): { port: number; certPem: string; keyPem: string; caPem: string } {
+  const read = (name: string, path: string): string => {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new ConfigError(name, bilingual(name, `cannot read file ${JSON.stringify(path)} (${reason})`, `无法读取文件 ${JSON.stringify(path)}（${reason}）`));
+    }
+    if (!text.includes('-----BEGIN ')) throw new ConfigError(name, bilingual(name, `file ${JSON.stringify(path)} is not PEM`, `文件 ${JSON.stringify(path)} 不是 PEM 格式`));
+    return text;
+  };
+  return {
+    port: tls.port,
+    certPem: read('VIGIL_MQTT_TLS_CERT', tls.certFile),
+    keyPem: read('VIGIL_MQTT_TLS_KEY', tls.keyFile),
+    caPem: read('VIGIL_MQTT_TLS_CA', tls.caFile),
+  };
+}
+
 /** Read and validate the broker's environment; throws ConfigError naming the bad variable. */
 export function parseBrokerConfig(env: Env): BrokerConfig {
-  const rawPort = optional(env, 'VIGIL_MQTT_PORT') ?? '1883';
-  const port = /^\d{1,5}$/.test(rawPort) ? Number(rawPort) : Number.NaN;
-  if (!(port >= 0 && port <= 65_535)) {
-    throw new ConfigError('VIGIL_MQTT_PORT', bilingual('VIGIL_MQTT_PORT', `must be a port 0-65535, got ${JSON.stringify(rawPort)}`, `必须是 0-65535 的端口，当前为 ${JSON.stringify(rawPort)}`));
-  }
+  const port = portNumber('VIGIL_MQTT_PORT', optional(env, 'VIGIL_MQTT_PORT') ?? '1883');
   const host = optional(env, 'VIGIL_MQTT_HOST') ?? '127.0.0.1';
   const databaseUrl = optional(env, 'DATABASE_URL');
   if (databaseUrl === undefined) throw new ConfigError('DATABASE_URL', bilingual('DATABASE_URL', 'is required but not set', '必须设置'));
@@ -61,5 +121,39 @@ export function parseBrokerConfig(env: Env): BrokerConfig {
       commandCenter: secret(env, 'VIGIL_COMMAND_CENTER_MQTT_SECRET'),
     },
     allowAnonymous: bool(env, 'VIGIL_MQTT_ALLOW_ANONYMOUS', false),
+    ...optionalListeners(env),
+    ...parseLimitsEnv(env),
+    ...redisConfig(env),
+    ...metricsConfig(env),
   };
+}
+
+function optionalListeners(env: Env): Pick<BrokerConfig, 'tls' | 'wsPort'> {
+  const tls = tlsConfig(env);
+  const rawWs = optional(env, 'VIGIL_MQTT_WS_PORT');
+  return { ...(tls !== undefined ? { tls } : {}), ...(rawWs !== undefined ? { wsPort: portNumber('VIGIL_MQTT_WS_PORT', rawWs) } : {}) };
+}
+
+function redisConfig(env: Env): Pick<BrokerConfig, 'redisUrl'> {
+  const raw = optional(env, 'VIGIL_REDIS_URL');
+  if (raw === undefined) return {};
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  // the value is not echoed: it may hold the Redis password
+  if (url === undefined || !['redis:', 'rediss:'].includes(url.protocol) || url.hostname === '' || !/^(\/\d*)?$/.test(url.pathname)) {
+    throw new ConfigError(
+      'VIGIL_REDIS_URL',
+      bilingual('VIGIL_REDIS_URL', 'must be a URL like redis://[user:password@]host:6379[/db] or rediss://...', '必须是 redis://[用户:密码@]主机:6379[/库号] 或 rediss://... 形式的地址'),
+    );
+  }
+  return { redisUrl: raw };
+}
+
+function metricsConfig(env: Env): Pick<BrokerConfig, 'metricsPort'> {
+  const raw = optional(env, 'VIGIL_BROKER_METRICS_PORT');
+  return raw === undefined ? {} : { metricsPort: portNumber('VIGIL_BROKER_METRICS_PORT', raw) };
 }

@@ -4,7 +4,9 @@ export type BrokerErrorCode =
   | 'VIGIL_BROKER_AUTH' // a CONNECT refused (bad credentials, bad client id, will not allowed)
   | 'VIGIL_BROKER_ACL' // a PUBLISH, SUBSCRIBE or will refused by the topic rules
   | 'VIGIL_BROKER_REGISTRY' // a bad device registration or a registry lookup that failed
-  | 'VIGIL_BROKER_SECRET'; // a malformed stored secret hash
+  | 'VIGIL_BROKER_SECRET' // a malformed stored secret hash
+  | 'VIGIL_BROKER_LIMIT' // a client over a size or rate limit, disconnected
+  | 'VIGIL_BROKER_REDIS'; // the Redis shared by a cluster of brokers is not usable at start-up
 
 /** An error with a stable code, raised at the package boundary. */
 export class BrokerError extends Error {
@@ -55,5 +57,20 @@ export class AclError extends BrokerError {
     this.name = 'AclError';
     this.rule = rule;
     this.topic = topic;
+  }
+}
+
+/** A client over one of the broker's limits (see limits/options.ts); `limit` names it, `value` is what the client reached. */
+export class LimitError extends BrokerError {
+  readonly limit: string;
+  readonly value: number;
+  readonly max: number;
+
+  constructor(limit: string, value: number, max: number) {
+    super('VIGIL_BROKER_LIMIT', `over limit ${limit} (${max}): reached ${value} / 超出限制 ${limit}（${max}）：达到 ${value}`);
+    this.name = 'LimitError';
+    this.limit = limit;
+    this.value = value;
+    this.max = max;
   }
 }

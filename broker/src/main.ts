@@ -1,15 +1,16 @@
 import { createPool } from '@vigil/ingest';
 import { startBroker } from './broker.js';
-import { CONFIG_EXIT_CODE, parseBrokerConfig, type BrokerConfig } from './config.js';
+import { CONFIG_EXIT_CODE, parseBrokerConfig, readTlsFiles, type BrokerConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
 import { serviceAccounts } from './service-accounts.js';
 
 const log = createLogger('main');
 
-function readConfig(): BrokerConfig {
+function readConfig(): BrokerConfig & { tlsPem?: ReturnType<typeof readTlsFiles> } {
   try {
-    return parseBrokerConfig(process.env);
+    const config = parseBrokerConfig(process.env);
+    return config.tls === undefined ? config : { ...config, tlsPem: readTlsFiles(config.tls) };
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -30,7 +31,19 @@ for (const [name, variable] of [
   if (!services.some((s) => s.username === name)) log.warn({ account: name, variable }, 'service account disabled: secret not set / 服务账户已禁用：未设置密钥');
 }
 
-const broker = await startBroker({ port: config.port, host: config.host, pool, services, allowAnonymous: config.allowAnonymous, logger: createLogger('broker') });
+const broker = await startBroker({
+  port: config.port,
+  host: config.host,
+  pool,
+  services,
+  allowAnonymous: config.allowAnonymous,
+  ...(config.tlsPem !== undefined ? { tls: config.tlsPem } : {}),
+  ...(config.wsPort !== undefined ? { ws: { port: config.wsPort } } : {}),
+  ...(config.redisUrl !== undefined ? { redis: { url: config.redisUrl } } : {}),
+  ...(config.metricsPort !== undefined ? { metricsPort: config.metricsPort } : {}),
+  ...(config.limits !== undefined ? { limits: config.limits } : {}),
+  logger: createLogger('broker'),
+});
 // the start script waits for this exact line
 process.stdout.write(`VIGIL_BROKER_READY ${broker.port}\n`);
 

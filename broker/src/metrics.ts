@@ -10,6 +10,8 @@ export interface BrokerMetrics {
   refusedSubscribe: number;
   /** Deliveries withheld from a client outside its rights (retained, queued or restored). */
   refusedForward: number;
+  /** Connections closed or refused for going over a limit (packet size, topic size, message or connection rate, queue, slow consumer). */
+  limitDisconnects: number;
 }
 
 /** The refusal counters, mutable inside the broker. */
@@ -17,5 +19,5 @@ export type RefusalCounters = Omit<BrokerMetrics, 'connected'>;
 
 /** Fresh zeroed refusal counters. */
 export function createCounters(): RefusalCounters {
-  return { refusedAuth: 0, refusedPublish: 0, refusedSubscribe: 0, refusedForward: 0 };
+  return { refusedAuth: 0, refusedPublish: 0, refusedSubscribe: 0, refusedForward: 0, limitDisconnects: 0 };
 }

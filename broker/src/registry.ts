@@ -45,7 +45,8 @@ export async function registerDevice(pool: Queryable, reg: DeviceRegistration): 
     `INSERT INTO devices (id, site_id, kind, subject_id, secret_hash, revoked_at)
      VALUES ($1, $2, $3, $4, $5, NULL)
      ON CONFLICT (id) DO UPDATE SET site_id = EXCLUDED.site_id, kind = EXCLUDED.kind,
-       subject_id = EXCLUDED.subject_id, secret_hash = EXCLUDED.secret_hash, revoked_at = NULL`,
+       subject_id = EXCLUDED.subject_id, secret_hash = EXCLUDED.secret_hash, revoked_at = NULL,
+       credentials_changed_at = now()`,
     [reg.id, reg.siteId, reg.kind, reg.subjectId ?? null, secretHash],
   ).catch((err: unknown) => {
     // 23503 foreign_key_violation: the site is not in the registry
@@ -71,12 +72,34 @@ export async function findDevice(pool: Queryable, id: string): Promise<DeviceRec
   return { id: row.id, siteId: row.site_id, kind: row.kind, secretHash: row.secret_hash, revoked: row.revoked };
 }
 
-/** Ids of devices revoked at or after `since`, for disconnecting devices that are already online. */
-export async function revokedSince(pool: Queryable, since: Date): Promise<{ ids: string[]; checkedAt: Date }> {
-  const res = await pool.query<{ id: string | null; now: Date }>(
-    'SELECT d.id, n.now FROM (SELECT now() AS now) n LEFT JOIN devices d ON d.revoked_at >= $1',
+/** Replace a device's secret; sessions opened with the old one are disconnected by the broker. Returns false if no such device. */
+export async function rotateDeviceSecret(pool: Queryable, id: string, secret: string): Promise<boolean> {
+  if (secret.length < 16) throw invalid('device secret must be at least 16 characters / 设备密钥至少 16 个字符');
+  const secretHash = await hashSecret(secret);
+  const res = await pool.query('UPDATE devices SET secret_hash = $2, credentials_changed_at = now() WHERE id = $1', [id, secretHash]);
+  return (res.rowCount ?? 0) > 0;
+}
+
+/** A device whose sessions may no longer stand: revoked, or its credentials changed at `changedAt`. */
+export interface CredentialChange {
+  id: string;
+  revoked: boolean;
+  changedAt: Date;
+}
+
+/**
+ * Devices revoked or given new credentials at or after `since`, for
+ * disconnecting sessions that are already online; `checkedAt` is the
+ * database's clock, to use as the next `since`.
+ */
+export async function credentialChangesSince(pool: Queryable, since: Date): Promise<{ changes: CredentialChange[]; checkedAt: Date }> {
+  const res = await pool.query<{ id: string | null; revoked: boolean | null; changed_at: Date | null; now: Date }>(
+    `SELECT d.id, d.revoked_at IS NOT NULL AS revoked, GREATEST(d.revoked_at, d.credentials_changed_at) AS changed_at, n.now
+       FROM (SELECT now() AS now) n
+       LEFT JOIN devices d ON d.revoked_at >= $1 OR d.credentials_changed_at >= $1`,
     [since],
   );
   const checkedAt = res.rows[0]?.now ?? since;
-  return { ids: res.rows.flatMap((r) => (r.id === null ? [] : [r.id])), checkedAt };
+  const changes = res.rows.flatMap((r) => (r.id === null ? [] : [{ id: r.id, revoked: r.revoked === true, changedAt: r.changed_at! }]));
+  return { changes, checkedAt };
 }

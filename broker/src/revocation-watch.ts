@@ -2,7 +2,7 @@ import type { Client } from 'aedes';
 import type { DeviceRegistry } from './device-registry.js';
 import type { Logger } from './logger.js';
 import type { Queryable } from './registry.js';
-import { revokedSince } from './registry.js';
+import { credentialChangesSince, findDevice } from './registry.js';
 
 /** Options of startRevocationWatch. */
 export interface RevocationWatchOptions {
@@ -10,6 +10,8 @@ export interface RevocationWatchOptions {
   registry: DeviceRegistry;
   /** Connected clients by device id, kept by the broker. */
   devicesOnline: ReadonlyMap<string, ReadonlySet<Client>>;
+  /** The secret hash each password session was admitted with, so a session opened with the new secret is left alone. */
+  secretHashes: WeakMap<Client, string>;
   /** Poll interval in ms; 0 disables the watch. */
   intervalMs: number;
   log: Logger;
@@ -19,8 +21,8 @@ export interface RevocationWatchOptions {
 const OVERLAP_MS = 60_000;
 
 /**
- * Poll the registry for revocations and disconnect those devices now, instead
- * of letting a revoked device stay online until it next reconnects. One small
+ * Poll the registry for revocations and secret rotations and disconnect the
+ * sessions they invalidate now, instead of when the device next reconnects. One small
  * query per interval, because the embedded DB serves one connection at a time.
  */
 export function startRevocationWatch(opts: RevocationWatchOptions): { stop(): Promise<void> } {
@@ -31,12 +33,20 @@ export function startRevocationWatch(opts: RevocationWatchOptions): { stop(): Pr
 
   async function poll(): Promise<void> {
     try {
-      const { ids, checkedAt } = await revokedSince(opts.pool, since);
+      const { changes, checkedAt } = await credentialChangesSince(opts.pool, since);
       since = new Date(checkedAt.getTime() - OVERLAP_MS);
-      for (const id of ids) {
-        opts.registry.forget(id);
-        for (const client of opts.devicesOnline.get(id) ?? []) {
-          opts.log.warn({ device: id, clientId: client.id, rule: 'revoked' }, 'revoked device disconnected / 已吊销设备被断开');
+      for (const change of changes) {
+        opts.registry.forget(change.id);
+        const online = opts.devicesOnline.get(change.id);
+        if (online === undefined) continue;
+        const current = change.revoked ? null : await findDevice(opts.pool, change.id);
+        for (const client of online) {
+          const admittedWith = opts.secretHashes.get(client);
+          // Certificate sessions hold no secret: only revocation ends them.
+          const stale = current === null || current.revoked || (admittedWith !== undefined && admittedWith !== current.secretHash);
+          if (!stale) continue;
+          const rule = current === null || current.revoked ? 'revoked' : 'secret-rotated';
+          opts.log.warn({ device: change.id, clientId: client.id, rule }, 'device disconnected: credentials revoked or changed / 设备凭据已吊销或变更，连接被断开');
           client.close();
         }
       }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, parseBrokerConfig } from '@vigil/broker';
+import { ConfigError, parseBrokerConfig, readTlsFiles } from '@vigil/broker';
 
 const DB = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -28,4 +28,28 @@ test('secrets and anonymous flag are read', () => {
   assert.equal(c.port, 0);
   assert.equal(c.secrets.analytics, 'x'.repeat(20));
   assert.equal(c.allowAnonymous, true);
+});
+
+test('TLS and WebSocket listeners are off unless their ports are set; TLS then needs cert, key and CA files', () => {
+  const tls = { VIGIL_MQTT_TLS_PORT: '8883', VIGIL_MQTT_TLS_CERT: '/etc/vigil/server.pem', VIGIL_MQTT_TLS_KEY: '/etc/vigil/server-key.pem', VIGIL_MQTT_TLS_CA: '/etc/vigil/ca.pem' };
+  const c = parseBrokerConfig({ DATABASE_URL: DB, ...tls, VIGIL_MQTT_WS_PORT: '8083' });
+  assert.deepEqual(c.tls, { port: 8883, certFile: '/etc/vigil/server.pem', keyFile: '/etc/vigil/server-key.pem', caFile: '/etc/vigil/ca.pem' });
+  assert.equal(c.wsPort, 8083);
+  const cases: [Record<string, string>, string][] = [
+    [{ ...tls, VIGIL_MQTT_TLS_PORT: 'x' }, 'VIGIL_MQTT_TLS_PORT'],
+    [{ ...tls, VIGIL_MQTT_TLS_CERT: '' }, 'VIGIL_MQTT_TLS_CERT'],
+    [{ ...tls, VIGIL_MQTT_TLS_KEY: '' }, 'VIGIL_MQTT_TLS_KEY'],
+    [{ ...tls, VIGIL_MQTT_TLS_CA: '' }, 'VIGIL_MQTT_TLS_CA'],
+    [{ VIGIL_MQTT_WS_PORT: '99999' }, 'VIGIL_MQTT_WS_PORT'],
+  ];
+  for (const [env, variable] of cases) {
+    assert.throws(() => parseBrokerConfig({ DATABASE_URL: DB, ...env }), (err: unknown) => err instanceof ConfigError && err.variable === variable, variable);
+  }
+});
+
+test('readTlsFiles names the variable and the file it cannot read', () => {
+  assert.throws(
+    () => readTlsFiles({ port: 0, certFile: '/nonexistent/server.pem', keyFile: '/nonexistent/key.pem', caFile: '/nonexistent/ca.pem' }),
+    (err: unknown) => err instanceof ConfigError && err.variable === 'VIGIL_MQTT_TLS_CERT' && err.message.includes('/nonexistent/server.pem'),
+  );
 });

@@ -39,6 +39,23 @@ test('a missing DATABASE_URL or a bad port stops start-up with exit 78 naming th
   assert.match(badPort.err(), /VIGIL_MQTT_PORT/);
 });
 
+test('with VIGIL_MQTT_TLS_PORT set, a missing certificate file stops start-up with exit 78 naming the file', async () => {
+  const p = run({
+    DATABASE_URL: db.url,
+    VIGIL_MQTT_PORT: '0',
+    VIGIL_MQTT_TLS_PORT: '0',
+    VIGIL_MQTT_TLS_CERT: '/nonexistent/vigil-server.pem',
+    VIGIL_MQTT_TLS_KEY: '/nonexistent/vigil-server-key.pem',
+    VIGIL_MQTT_TLS_CA: '/nonexistent/vigil-ca.pem',
+  });
+  assert.equal(await p.exited, 78);
+  assert.match(p.err(), /VIGIL_MQTT_TLS_CERT/);
+  assert.match(p.err(), /\/nonexistent\/vigil-server\.pem/);
+  const unset = run({ DATABASE_URL: db.url, VIGIL_MQTT_PORT: '0', VIGIL_MQTT_TLS_PORT: '0' });
+  assert.equal(await unset.exited, 78);
+  assert.match(unset.err(), /VIGIL_MQTT_TLS_CERT/);
+});
+
 test('main prints VIGIL_BROKER_READY <port>, serves service accounts, and exits 0 on SIGTERM', async () => {
   const secret = 'ingest-secret-0123456789';
   const p = run({ DATABASE_URL: db.url, VIGIL_MQTT_PORT: '0', VIGIL_INGEST_MQTT_SECRET: secret });

@@ -5,6 +5,7 @@ import { createLogger, type Logger } from './logger.js';
 import { alertRoutes } from './routes/alerts.js';
 import { alertStreamRoutes } from './routes/alert-stream.js';
 import { healthRoutes } from './routes/health.js';
+import { presenceRoutes } from './routes/presence.js';
 import { uiRoutes } from './routes/ui.js';
 
 /** The actor written to the audit trail until operators log in (a later issue). */
@@ -46,6 +47,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
 
   await app.register(healthRoutes, { pool: opts.pool, alertFeed: opts.alertFeed });
   await app.register(alertRoutes, { pool: opts.pool, actorOf });
+  await app.register(presenceRoutes, { pool: opts.pool, actorOf });
   await app.register(alertStreamRoutes, {
     pool: opts.pool,
     alertFeed: opts.alertFeed,

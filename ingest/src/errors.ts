@@ -1,5 +1,5 @@
 /** Error codes of the ingest package. */
-export type IngestErrorCode = 'VIGIL_CONFIG' | 'VIGIL_INGEST_MIGRATION' | 'VIGIL_INGEST_DB' | 'VIGIL_INGEST_MQTT';
+export type IngestErrorCode = 'VIGIL_CONFIG' | 'VIGIL_INGEST_MIGRATION' | 'VIGIL_INGEST_DB' | 'VIGIL_INGEST_MQTT' | 'VIGIL_INGEST_HTTP' | 'VIGIL_INGEST_LP_TOKEN' | 'VIGIL_INGEST_CLOSED';
 
 /** An error with a stable code, raised at the package boundary. */
 export class IngestError extends Error {

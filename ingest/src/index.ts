@@ -1,7 +1,15 @@
 export { startEmbeddedDatabase, type EmbeddedDatabase, type EmbeddedDatabaseOptions } from './embedded-db.js';
 export { createPool, type PoolOptions } from './pool.js';
 export { migrate, hasTimescale, MIGRATIONS_DIR } from './migrate.js';
+export { applyPolicies, parsePolicyInterval, policyIntervalEnv, type PolicyOptions, type PolicyResult } from './policies.js';
+export { needsJobRunner, startJobRunner, type JobRunner, type JobRunnerOptions } from './job-runner.js';
 export { startIngest, type Ingest, type IngestOptions, type IngestStats } from './ingest.js';
+export { insertValues, writeBatch, type BatchResult, type RowWriter } from './writer.js';
+export { COPY_MIN_ROWS, copyOrInsert, copyRows, isEmbeddedServer, rowWriterFor, writeMethodEnv, type WriteMethod } from './copy-writer.js';
+export type { IngestRecord } from './records.js';
+export { fnv1a32, MAX_PARTITIONS, ownsTopic, parsePartition, partitionEnv, partitionOfDevice, type Partition } from './partition.js';
+export { startLpHttpServer, type LpHttpServer, type LpHttpServerOptions } from './http/server.js';
+export { createLpToken, findLpToken, hashLpToken, listLpTokens, lpTokenCache, revokeLpTokens, type LpTokenIdentity, type LpTokenInfo } from './http/tokens.js';
 export { CONFIG_EXIT_CODE, intEnv, optionalEnv, readConfigOrExit, requiredEnv, urlEnv, type Env } from './config.js';
 export { ConfigError, IngestError, type IngestErrorCode } from './errors.js';
 export { createLogger, type Logger } from './logger.js';

@@ -4,8 +4,10 @@ import type pg from 'pg';
 import { Batcher } from './batcher.js';
 import { IngestError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
+import { rowWriterFor, type WriteMethod } from './copy-writer.js';
+import { ownsTopic, type Partition } from './partition.js';
 import { toLpRecords, toRecord, type IngestRecord } from './records.js';
-import { writeBatch } from './writer.js';
+import { writeBatch, type RowWriter } from './writer.js';
 
 /** Options for `startIngest`. */
 export interface IngestOptions {
@@ -20,6 +22,12 @@ export interface IngestOptions {
   batchMaxRows?: number;
   /** Longest wait before a partial batch is written, in ms. Default 200. */
   flushIntervalMs?: number;
+  /** Store only the devices of this partition (several processes split the stream); default: store everything. */
+  partition?: Partition;
+  /** Multi-row INSERT or COPY; default `'auto'`: COPY for large batches on a real server, INSERT otherwise (src/copy-writer.ts). */
+  writeMethod?: WriteMethod | 'auto';
+  /** Told every committed batch's rows (e.g. the InfluxDB mirror); must not throw or block. */
+  onCommitted?(records: readonly IngestRecord[]): void;
   logger?: Logger;
 }
 
@@ -29,12 +37,22 @@ export interface IngestStats {
   written: number;
   duplicates: number;
   deadLettered: number;
+  /** Acknowledged without storing: devices of another partition, stored by the process that owns them. */
+  otherPartition: number;
 }
 
 /** A running ingest service. */
 export interface Ingest {
   close(): Promise<void>;
   stats(): IngestStats;
+  /** Messages held in memory waiting for their commit; bounded (4 × batchMaxRows), also while the database is away. */
+  pending(): number;
+  /**
+   * Store rows from another source (line protocol over HTTP) through the same batcher and writer:
+   * batched, deduplicated, and resolved only once the transaction holding them has committed.
+   * Rejects with VIGIL_INGEST_CLOSED if ingest closes first.
+   */
+  submit(records: IngestRecord[]): Promise<void>;
 }
 
 interface Item {
@@ -44,6 +62,8 @@ interface Item {
   messageId?: number;
   /** The connection it arrived on; an ack is only valid on that same connection. */
   stream: unknown;
+  /** Called once the batch holding it has committed (writes submitted from outside MQTT). */
+  committed?: () => void;
 }
 
 // Given to mqtt.js's handleMessage callback to stop it sending the PUBACK itself (publish.js skips the ack on error).
@@ -60,7 +80,7 @@ const CHANNELS = [channelFilter('telemetry'), channelFilter('event'), channelFil
 export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   const log = opts.logger ?? createLogger('ingest');
   const batchMaxRows = opts.batchMaxRows ?? 500;
-  const counters: IngestStats = { received: 0, written: 0, duplicates: 0, deadLettered: 0 };
+  const counters: IngestStats = { received: 0, written: 0, duplicates: 0, deadLettered: 0, otherPartition: 0 };
   const client = mqtt.connect(opts.mqttUrl, {
     protocolVersion: 4,
     clientId: opts.clientId,
@@ -71,18 +91,33 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     resubscribe: false,
   });
   const sendAck = ackSender(client);
+  // Chosen at the first write, not at start: the database may be away when ingest starts.
+  let rowWriter: RowWriter | undefined;
 
   const batcher = new Batcher<Item>({
     batchMaxRows,
     flushIntervalMs: opts.flushIntervalMs ?? 200,
     maxPending: batchMaxRows * 4,
     write: async (items) => {
-      const result = await writeBatch(opts.pool, items.flatMap((i) => i.records));
+      const records = items.flatMap((i) => i.records);
+      // A batch of only other partitions' messages has nothing to store, just acks to send in order.
+      let result = { written: 0, duplicates: 0, deadLettered: 0 };
+      if (records.length > 0) {
+        rowWriter ??= await rowWriterFor(opts.pool, opts.writeMethod ?? 'auto');
+        result = await writeBatch(opts.pool, records, rowWriter);
+      }
       counters.written += result.written;
       counters.duplicates += result.duplicates;
       counters.deadLettered += result.deadLettered;
       // [MQTT-4.6.0-2] PUBACKs go out in the order the PUBLISHes arrived: batches commit in order.
       for (const item of items) if (item.messageId !== undefined) sendAck(item.messageId, item.stream);
+      for (const item of items) item.committed?.();
+      // Committed already: an observer's failure must not make the batcher write it again.
+      try {
+        opts.onCommitted?.(records);
+      } catch (err) {
+        log.error({ err }, 'onCommitted observer failed');
+      }
     },
     onWriteError: (err, attempt) => log.error({ err, attempt }, 'database write failed; messages stay unacknowledged and will be retried'),
   });
@@ -91,6 +126,16 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
     // Shutting down: leave it unacknowledged, so the broker keeps it for the next session.
     if (closing) return done(ACK_LATER);
+    if (opts.partition && !ownsTopic(opts.partition, packet.topic)) {
+      // Safe to ack without storing: every ingest process has its own persistent session subscribed to
+      // every channel, so the broker has queued this same message for the process that owns the device,
+      // which stores it and acks only after its own commit. It goes through the batcher with no rows
+      // because PUBACKs must leave in arrival order [MQTT-4.6.0-2].
+      counters.otherPartition++;
+      batcher.add({ records: [], messageId: packet.qos > 0 ? packet.messageId : undefined, stream: client.stream });
+      void batcher.whenRoom().then(() => (packet.qos > 0 ? done(ACK_LATER) : done()));
+      return;
+    }
     counters.received++;
     const payload = toBuffer(packet.payload);
     const records = packet.topic.endsWith('/lp') ? toLpRecords(packet.topic, payload) : [toRecord(packet.topic, payload)];
@@ -103,6 +148,23 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     const release = () => (packet.qos > 0 ? done(ACK_LATER) : done());
     // Holding `done` stops mqtt.js reading the socket: backpressure when the database falls behind.
     void batcher.whenRoom().then(release);
+  };
+
+  // Rejecters of submitted writes not yet committed, told when close drops them.
+  const uncommitted = new Set<(err: Error) => void>();
+  const submit = async (records: IngestRecord[]): Promise<void> => {
+    const closed = () => new IngestError('VIGIL_INGEST_CLOSED', 'ingest closed before the write was committed');
+    if (closing) throw closed();
+    await batcher.whenRoom();
+    if (closing) throw closed();
+    await new Promise<void>((resolve, reject) => {
+      uncommitted.add(reject);
+      const committed = () => {
+        uncommitted.delete(reject);
+        resolve();
+      };
+      batcher.add({ records, stream: undefined, committed });
+    });
   };
 
   client.on('connect', () => {
@@ -119,9 +181,13 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
 
   return {
     stats: () => ({ ...counters }),
+    pending: () => batcher.size,
+    submit,
     close() {
       closing ??= (async () => {
         await batcher.close();
+        for (const reject of uncommitted) reject(new IngestError('VIGIL_INGEST_CLOSED', 'ingest closed before the write was committed'));
+        uncommitted.clear();
         await client.endAsync();
       })();
       return closing;

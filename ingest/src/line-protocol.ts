@@ -14,8 +14,9 @@
  * A backslash before any other character is a literal backslash. Field values:
  * floats (`1`, `-1.5e3`), integers (`12i`, int64), unsigned (`12u`, uint64),
  * strings (`"..."`), booleans (`t`, `T`, `true`, `True`, `TRUE`, and the same
- * for false). The timestamp is an int64 in nanoseconds; without one the
- * caller uses the receive time.
+ * for false). The timestamp is an int64 in nanoseconds, or in the unit the
+ * writer names (`precision=` of InfluxDB's write API); without one the caller
+ * uses the receive time.
  */
 
 /** One field value with its line-protocol type; integers stay exact as bigint. */
@@ -37,6 +38,12 @@ export interface LpPoint {
 
 /** The outcome of one line: a point, or the problem, naming the line (1-based). */
 export type LpLineResult = { ok: true; line: number; point: LpPoint } | { ok: false; line: number; text: string; reason: string };
+
+/** Timestamp precisions InfluxDB's v2 write API accepts, each with its length in nanoseconds. */
+export const LP_PRECISIONS = { ns: 1n, us: 1_000n, ms: 1_000_000n, s: 1_000_000_000n } as const;
+
+/** The unit of the timestamps in a payload; `ns` unless the writer says otherwise. */
+export type LpPrecision = keyof typeof LP_PRECISIONS;
 
 /** Limits on one line. */
 export const LP_LIMITS = {
@@ -60,28 +67,30 @@ const UINT64_MAX = 2n ** 64n - 1n;
 const FLOAT = /^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const BOOLEANS: Readonly<Record<string, boolean>> = { t: true, T: true, true: true, True: true, TRUE: true, f: false, F: false, false: false, False: false, FALSE: false };
 
+const PRECISION_NAMES: Readonly<Record<LpPrecision, string>> = { ns: 'nanoseconds', us: 'microseconds', ms: 'milliseconds', s: 'seconds' };
+
 class LineError extends Error {}
 
 /**
  * Split a payload into lines and parse each. Blank lines and `#` comments are
  * skipped; `\r\n` endings are accepted. Line numbers count every line of the text.
  */
-export function parseLines(text: string): LpLineResult[] {
+export function parseLines(text: string, precision: LpPrecision = 'ns'): LpLineResult[] {
   const results: LpLineResult[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
     const trimmed = raw.trimStart();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
-    results.push(parseLine(trimmed, i + 1));
+    results.push(parseLine(trimmed, i + 1, precision));
   }
   return results;
 }
 
-/** Parse one line (no newline in it); `line` is its number, used in the reason. */
-export function parseLine(text: string, line = 1): LpLineResult {
+/** Parse one line (no newline in it); `line` is its number, used in the reason; the timestamp is in `precision`. */
+export function parseLine(text: string, line = 1, precision: LpPrecision = 'ns'): LpLineResult {
   try {
-    return { ok: true, line, point: new LineParser(text).parse() };
+    return { ok: true, line, point: new LineParser(text, precision).parse() };
   } catch (err) {
     if (!(err instanceof LineError)) throw err;
     return { ok: false, line, text, reason: `line ${line}: ${err.message}` };
@@ -91,7 +100,10 @@ export function parseLine(text: string, line = 1): LpLineResult {
 class LineParser {
   private pos = 0;
 
-  constructor(private readonly s: string) {}
+  constructor(
+    private readonly s: string,
+    private readonly precision: LpPrecision = 'ns',
+  ) {}
 
   parse(): LpPoint {
     const measurement = this.readName(' ,', ' ,', 'measurement');
@@ -127,9 +139,13 @@ class LineParser {
     this.expect(' ', `unexpected ${JSON.stringify(this.s[this.pos])} after the fields`);
     const ts = this.s.slice(this.pos).trimEnd();
     if (ts === '') return { measurement, tags, fields };
-    if (!/^-?\d+$/.test(ts)) throw new LineError(`timestamp ${JSON.stringify(ts.slice(0, 40))} is not an integer (nanoseconds)`);
-    const timeNs = BigInt(ts);
-    if (timeNs < INT64_MIN || timeNs > INT64_MAX) throw new LineError(`timestamp ${ts} is out of the int64 range`);
+    const unit = PRECISION_NAMES[this.precision];
+    if (!/^-?\d+$/.test(ts)) throw new LineError(`timestamp ${JSON.stringify(ts.slice(0, 40))} is not an integer (${unit})`);
+    // The range is checked in nanoseconds, where InfluxDB keeps every timestamp.
+    const timeNs = BigInt(ts) * LP_PRECISIONS[this.precision];
+    if (timeNs < INT64_MIN || timeNs > INT64_MAX) {
+      throw new LineError(this.precision === 'ns' ? `timestamp ${ts} is out of the int64 range` : `timestamp ${ts} (${unit}) is out of the int64 nanosecond range`);
+    }
     return { measurement, tags, fields, timeNs };
   }
 

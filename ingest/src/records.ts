@@ -1,5 +1,5 @@
 import { MAX_PAYLOAD_BYTES, parseTopic, validate, type MessageOf } from '@vigil/schemas';
-import { fieldsToJson, LP_LIMITS, nsToTimestamptz, parseLines } from './line-protocol.js';
+import { fieldsToJson, LP_LIMITS, nsToTimestamptz, parseLines, type LpPoint } from './line-protocol.js';
 
 /** Why a message (or one line of it) was dead-lettered. */
 export interface DeadLetterError {
@@ -13,8 +13,16 @@ export interface DeadLetterError {
 export type IngestRecord =
   | { table: 'tag_fixes'; values: unknown[] }
   | { table: 'device_events'; values: unknown[] }
-  | { table: 'metrics'; values: unknown[] }
+  | { table: 'metrics'; values: unknown[]; lp?: LpOrigin }
   | { table: 'dead_letters'; values: unknown[]; error: DeadLetterError };
+
+/** The parsed point a `metrics` row came from, typed as it arrived (for the InfluxDB mirror). */
+export interface LpOrigin {
+  siteId: string;
+  deviceId: string;
+  /** The point, its time resolved (the receive time when the line had none). */
+  point: LpPoint & { timeNs: bigint };
+}
 
 /** Column lists, in the order of each record's `values`. */
 export const COLUMNS = {
@@ -80,6 +88,7 @@ export function toLpRecords(topic: string, payload: Buffer, receivedAt: Date = n
     if (!r.ok) return dead(`line ${r.line}`, r.reason, Buffer.from(r.text));
     const p = r.point;
     const time = p.timeNs === undefined ? receivedAt : nsToTimestamptz(p.timeNs);
-    return { table: 'metrics', values: [time, where.site, where.device, p.measurement, JSON.stringify(p.tags), fieldsToJson(p.fields)] };
+    const lp: LpOrigin = { siteId: where.site, deviceId: where.device, point: { ...p, timeNs: p.timeNs ?? BigInt(receivedAt.getTime()) * 1_000_000n } };
+    return { table: 'metrics', values: [time, where.site, where.device, p.measurement, JSON.stringify(p.tags), fieldsToJson(p.fields)], lp };
   });
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { upsertPresence } from './presence.js';
 import { COLUMNS, type IngestRecord } from './records.js';
 
 /** What one committed batch did. */
@@ -10,6 +11,12 @@ export interface BatchResult {
   deadLettered: number;
 }
 
+/**
+ * Stores `rows` of one table inside the caller's transaction and returns how
+ * many are new; `dedupe` skips rows whose key is already stored.
+ */
+export type RowWriter = (client: pg.PoolClient, table: keyof typeof COLUMNS, rows: unknown[][], dedupe: boolean) => Promise<number>;
+
 // PostgreSQL allows 65535 bind parameters per statement; stay well below it.
 const MAX_PARAMS = 30_000;
 
@@ -18,7 +25,7 @@ const MAX_PARAMS = 30_000;
  * duplicates removed by the primary key (ON CONFLICT DO NOTHING). Resolves
  * only after COMMIT, so the caller may then acknowledge every message in it.
  */
-export async function writeBatch(pool: pg.Pool, records: readonly IngestRecord[]): Promise<BatchResult> {
+export async function writeBatch(pool: pg.Pool, records: readonly IngestRecord[], insertRows: RowWriter = insertValues): Promise<BatchResult> {
   const byTable = { tag_fixes: [] as unknown[][], device_events: [] as unknown[][], metrics: [] as unknown[][], dead_letters: [] as unknown[][] };
   for (const r of records) byTable[r.table].push(r.values);
   const client = await pool.connect();
@@ -27,6 +34,8 @@ export async function writeBatch(pool: pg.Pool, records: readonly IngestRecord[]
     await client.query('BEGIN');
     const fixes = await insertRows(client, 'tag_fixes', byTable.tag_fixes, true);
     const events = await insertRows(client, 'device_events', byTable.device_events, true);
+    // agent.status rows also update who is online, in the same transaction (presence.ts)
+    await upsertPresence(client, byTable.device_events);
     const metrics = await insertRows(client, 'metrics', byTable.metrics, true);
     const dead = await insertRows(client, 'dead_letters', byTable.dead_letters, false);
     await client.query('COMMIT');
@@ -43,7 +52,8 @@ export async function writeBatch(pool: pg.Pool, records: readonly IngestRecord[]
   }
 }
 
-async function insertRows(client: pg.PoolClient, table: keyof typeof COLUMNS, rows: unknown[][], dedupe: boolean): Promise<number> {
+/** The default RowWriter: multi-row INSERT ... VALUES with bind parameters (ON CONFLICT DO NOTHING when deduping). */
+export const insertValues: RowWriter = async (client, table, rows, dedupe) => {
   const cols = COLUMNS[table];
   const perStatement = Math.floor(MAX_PARAMS / cols.length);
   let inserted = 0;
@@ -56,4 +66,4 @@ async function insertRows(client: pg.PoolClient, table: keyof typeof COLUMNS, ro
     inserted += res.rowCount ?? 0;
   }
   return inserted;
-}
+};

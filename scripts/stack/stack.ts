@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { registerDevice } from '@vigil/broker';
 import { DEMO, seedDemo } from '@vigil/device-sim';
 import { createPool } from '@vigil/ingest';
+import { ensureDevPki } from './dev-pki.js';
 import { startServiceProcess, type LineSink, type ServiceProcess } from './service-process.js';
 
 /** What to start, and where. Port 0 picks a free port. */
@@ -9,6 +10,12 @@ export interface StackOptions {
   httpPort: number;
   httpHost: string;
   mqttPort: number;
+  /** MQTT over TLS, with the demo CA kept in `pkiDir`; unset = off. */
+  mqttTlsPort?: number;
+  /** MQTT over WebSocket; unset = off. */
+  mqttWsPort?: number;
+  /** Where the demo CA and the broker's certificate live. */
+  pkiDir?: string;
   dbPort: number;
   /** Use this server instead of the embedded database. */
   databaseUrl?: string;
@@ -66,7 +73,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await pool.end();
     }
     const secrets = { ingest: secret(), analytics: secret(), commandCenter: secret() };
+    const listeners: Record<string, string> = {};
+    if (opts.mqttTlsPort !== undefined) {
+      if (!opts.pkiDir) throw new Error('mqttTlsPort needs pkiDir');
+      const pki = ensureDevPki(opts.pkiDir);
+      Object.assign(listeners, {
+        VIGIL_MQTT_TLS_PORT: String(opts.mqttTlsPort),
+        VIGIL_MQTT_TLS_CERT: pki.certFile,
+        VIGIL_MQTT_TLS_KEY: pki.keyFile,
+        VIGIL_MQTT_TLS_CA: pki.caFile,
+      });
+    }
+    if (opts.mqttWsPort !== undefined) listeners.VIGIL_MQTT_WS_PORT = String(opts.mqttWsPort);
     const broker = await start('broker', 'broker/src/main.ts', 'VIGIL_BROKER_READY', {
+      ...listeners,
       DATABASE_URL: databaseUrl,
       VIGIL_MQTT_PORT: String(opts.mqttPort),
       VIGIL_INGEST_MQTT_SECRET: secrets.ingest,

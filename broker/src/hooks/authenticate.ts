@@ -1,11 +1,14 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { TLSSocket } from 'node:tls';
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Principal } from '../acl.js';
 import { canPublish, principalName } from '../acl.js';
+import { createAuthCache } from '../auth-cache.js';
 import { AuthError, BrokerError } from '../errors.js';
 import { hashSecret, verifySecret } from '../secrets.js';
 import { SERVICE_PREFIX } from '../service-accounts.js';
 import { hasTopicSpecials } from '../topic-filter.js';
+import { refuseEmptyClientIdWithSession } from './client-id.js';
 import type { HookContext } from './context.js';
 import { recordRefusal } from './context.js';
 
@@ -20,20 +23,49 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(da, db);
 }
 
+/** extKeyUsage id-kp-clientAuth [RFC 5280 4.2.1.12]. */
+const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
+
+/**
+ * The device id a TLS client proved with its certificate: the subject CN of a
+ * certificate that verified against the site CA (`socket.authorized`). Plain TCP,
+ * WebSocket, no certificate, a certificate from another CA or one not meant for
+ * client authentication give no identity (undefined).
+ */
+export function certificateIdentity(client: Client): string | undefined {
+  // aedes keeps the connection stream it was handed: the TLSSocket for mqtts, a Duplex for ws, a net.Socket for tcp
+  const conn: unknown = client.conn;
+  if (!(conn instanceof TLSSocket) || !conn.authorized) return undefined;
+  const cert = conn.getPeerCertificate();
+  const cn: unknown = cert.subject?.CN;
+  // several CNs would be ambiguous; take none
+  if (typeof cn !== 'string' || cn === '') return undefined;
+  const usage = cert.ext_key_usage;
+  if (usage !== undefined && !usage.includes(CLIENT_AUTH_OID)) return undefined;
+  return cn;
+}
+
 /**
  * Authenticate a CONNECT: the username is a device id (checked against the
  * registry) or a service account; the password is its secret. Every failure of
  * credentials answers CONNACK 4 alike, so a caller cannot tell an unknown
  * device from a wrong secret or a revoked one; the log says which.
+ * On TLS, a client certificate issued by the site CA names the device (its CN)
+ * instead: no password is needed, and a username, if given, must equal the CN.
  */
 export function createAuthenticate(ctx: HookContext): Authenticate {
   // unknown devices still pay for one scrypt, so timing does not reveal which ids exist
   let decoy: Promise<string> | undefined;
+  // a reconnect within the TTL skips scrypt (see auth-cache.ts)
+  const verified = createAuthCache();
   const decoyHash = () => (decoy ??= hashSecret(randomUUID()));
 
   async function identify(client: Client, username: string | undefined, password: Buffer | undefined): Promise<Principal> {
     // ids become topic levels and session keys; wildcards or separators in them are never legitimate [MQTT-4.7.1-1]
+    refuseEmptyClientIdWithSession(client);
     if (hasTopicSpecials(client.id)) throw new AuthError(2, 'client-id-specials', 'client id may not contain + # / / 客户端标识不能包含 + # /');
+    const certId = certificateIdentity(client);
+    if (certId !== undefined) return identifyByCertificate(certId, username);
     if (username === undefined || username === '') {
       if (ctx.allowAnonymous) return { kind: 'anonymous' };
       throw new AuthError(4, 'no-credentials', BAD_CREDENTIALS);
@@ -60,14 +92,33 @@ export function createAuthenticate(ctx: HookContext): Authenticate {
     }
     let ok: boolean;
     try {
-      ok = await verifySecret(secret, device.secretHash);
+      ok = await verified.verify(device.id, secret, device.secretHash, verifySecret);
     } catch (err) {
       if (!(err instanceof BrokerError)) throw err;
       ctx.log.error({ err, device: username }, 'stored secret hash is malformed / 存储的密钥哈希格式错误');
       throw new AuthError(3, 'malformed-secret-hash', 'server unavailable / 服务器不可用');
     }
     if (!ok) throw new AuthError(4, 'wrong-secret', BAD_CREDENTIALS);
-    if (device.revoked) throw new AuthError(4, 'revoked', BAD_CREDENTIALS);
+    if (device.revoked) {
+      verified.forget(device.id);
+      throw new AuthError(4, 'revoked', BAD_CREDENTIALS);
+    }
+    ctx.secretHashes.set(client, device.secretHash);
+    return { kind: 'device', id: device.id, site: device.siteId };
+  }
+
+  async function identifyByCertificate(certId: string, username: string | undefined): Promise<Principal> {
+    if (hasTopicSpecials(certId)) throw new AuthError(4, 'cert-cn-specials', BAD_CREDENTIALS);
+    if (username !== undefined && username !== '' && username !== certId) throw new AuthError(4, 'cert-username-mismatch', BAD_CREDENTIALS);
+    let device;
+    try {
+      device = await ctx.registry.findDevice(certId);
+    } catch (err) {
+      ctx.log.error({ err, device: certId }, 'device registry lookup failed / 设备登记查询失败');
+      throw new AuthError(3, 'registry-unavailable', 'server unavailable / 服务器不可用');
+    }
+    if (device === null) throw new AuthError(4, 'cert-unknown-device', BAD_CREDENTIALS);
+    if (device.revoked) throw new AuthError(4, 'cert-revoked', BAD_CREDENTIALS);
     return { kind: 'device', id: device.id, site: device.siteId };
   }
 
@@ -100,7 +151,7 @@ export function createAuthenticate(ctx: HookContext): Authenticate {
       (err: unknown) => {
         const authErr = err instanceof AuthError ? err : new AuthError(3, 'internal-error', 'server unavailable / 服务器不可用');
         if (!(err instanceof AuthError)) ctx.log.error({ err }, 'authenticate failed / 认证出错');
-        recordRefusal(ctx, 'auth', { client, device: username, topic: ctx.willTopics.get(client), rule: authErr.rule });
+        recordRefusal(ctx, 'auth', { client, device: username ?? certificateIdentity(client), topic: ctx.willTopics.get(client), rule: authErr.rule });
         done(authErr as unknown as AuthenticateError, false);
       },
     );

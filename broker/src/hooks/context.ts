@@ -13,11 +13,15 @@ export interface HookContext {
   readonly allowAnonymous: boolean;
   /** Who each authenticated connection is. */
   readonly principals: WeakMap<Client, Principal>;
+  /** The stored secret hash each password-authenticated device session was admitted with (to spot rotation). */
+  readonly secretHashes: WeakMap<Client, string>;
   /** The will topic from each CONNECT, captured in preConnect so authenticate can check it. */
   readonly willTopics: WeakMap<Client, string>;
   /** Connected client ids and who holds them, so one principal cannot take over another's session. */
   readonly clientIds: Map<string, { client: Client; name: string }>;
   readonly counters: RefusalCounters;
+  /** Told of every refusal after it is counted (the Prometheus metrics split will refusals from auth). */
+  readonly onRefusal?: ((kind: RefusalKind, rule: string) => void) | undefined;
   readonly log: Logger;
 }
 
@@ -45,6 +49,7 @@ export function recordRefusal(
   details: { client: Client | null; principal?: Principal | undefined; device?: string | undefined; topic?: string | undefined; rule: string },
 ): void {
   ctx.counters[COUNTER[kind]] += 1;
+  ctx.onRefusal?.(kind, details.rule);
   const device = details.device ?? (details.principal ? principalName(details.principal) : undefined);
   ctx.log.warn({ refusal: kind, device, clientId: details.client?.id, topic: details.topic, rule: details.rule }, MESSAGES[kind]);
 }

@@ -1,4 +1,5 @@
 import type { AedesOptions } from 'aedes';
+import { noteEmptyClientId } from './client-id.js';
 import type { HookContext } from './context.js';
 
 type PreConnect = NonNullable<AedesOptions['preConnect']>;
@@ -11,6 +12,7 @@ type PreConnect = NonNullable<AedesOptions['preConnect']>;
 export function createPreConnect(ctx: HookContext): PreConnect {
   return (client, packet, done) => {
     if (packet.will) ctx.willTopics.set(client, packet.will.topic);
+    noteEmptyClientId(client, packet);
     done(null, true);
   };
 }

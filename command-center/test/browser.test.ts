@@ -95,4 +95,19 @@ describe('command centre in a real browser', { skip }, () => {
     await page.evaluate(`document.fonts.load('500 16px "Noto Sans SC Variable"', document.body.innerText).then(() => document.fonts.ready)`);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
+
+  test('the devices panel shows who is connected and who is offline, in the chosen language', async () => {
+    const since = new Date(Date.now() - 600_000);
+    await db.pool.query(
+      `INSERT INTO device_presence (device_id, site_id, online, since, last_msg_id) VALUES
+         ('tag-0001', 'prison-a', true, $1, gen_random_uuid()), ('gate-07', 'prison-a', false, $1, gen_random_uuid())`,
+      [since],
+    );
+    await page.reload();
+    const offline = page.locator('[data-testid="presence"] [data-device-id="gate-07"]');
+    await offline.filter({ hasText: '离线' }).waitFor();
+    assert.match((await offline.getAttribute('class')) ?? '', /offline/);
+    await page.locator('[data-testid="presence"] [data-device-id="tag-0001"]').filter({ hasText: '在线' }).waitFor();
+    await page.getByTestId('presence').filter({ hasText: '1 / 2 在线' }).waitFor();
+  });
 });

@@ -25,6 +25,12 @@ type Strings = {
   colCount: string;
   countTimes: (n: number) => string;
   total: (n: number) => string;
+  devicesHeading: string;
+  devicesEmpty: string;
+  online: string;
+  offline: string;
+  since: (time: string) => string;
+  devicesSummary: (online: number, all: number) => string;
   severity: Record<Severity, string>;
   state: Record<AlertState, string>;
 };
@@ -51,6 +57,12 @@ export const messages: Record<Lang, Strings> = {
     colCount: '次数',
     countTimes: (n) => `${n} 次`,
     total: (n) => `共 ${n} 条`,
+    devicesHeading: '设备在线状态',
+    devicesEmpty: '尚无设备上报状态。',
+    online: '在线',
+    offline: '离线',
+    since: (time) => `自 ${time}`,
+    devicesSummary: (online, all) => `${online} / ${all} 在线`,
     severity: { critical: '紧急', high: '高', medium: '中', low: '低' },
     state: {
       raised: '未确认',
@@ -82,6 +94,12 @@ export const messages: Record<Lang, Strings> = {
     colCount: 'Count',
     countTimes: (n) => (n === 1 ? '1 time' : `${n} times`),
     total: (n) => (n === 1 ? '1 alert' : `${n} alerts`),
+    devicesHeading: 'Devices connected',
+    devicesEmpty: 'No device has reported its status yet.',
+    online: 'Online',
+    offline: 'Offline',
+    since: (time) => `since ${time}`,
+    devicesSummary: (online, all) => `${online} of ${all} online`,
     severity: { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low' },
     state: {
       raised: 'Unacknowledged',
@@ -139,7 +157,7 @@ export function dictionaryText(): string {
   const parts: string[] = [];
   const walk = (v: unknown): void => {
     if (typeof v === 'string') parts.push(v);
-    else if (typeof v === 'function') parts.push(String((v as (n: number) => string)(2)));
+    else if (typeof v === 'function') parts.push(String((v as (n: number, m: number) => string)(2, 3)));
     else if (v && typeof v === 'object') Object.values(v).forEach(walk);
   };
   walk(messages);

@@ -6,7 +6,16 @@ import type { HookContext } from './hooks/context.js';
 export interface PresenceOptions {
   /** The broker's clock in ms since epoch; the envelope `ts` of each status. Default `Date.now`. */
   nowMs?: () => number;
+  /**
+   * How long a disconnect waits before saying offline, so that a takeover by the
+   * same client id on another broker of the cluster (announced on `$SYS`) can
+   * cancel it. Default 250 ms.
+   */
+  offlineDelayMs?: number;
 }
+
+/** Aedes announces every new client on `$SYS/<broker id>/new/clients` (shared through Redis in a cluster). */
+const NEW_CLIENTS = '$SYS/+/new/clients';
 
 /**
  * A sequence that never repeats across restarts: microseconds since epoch at
@@ -32,6 +41,24 @@ export function trackPresence(aedes: Aedes, ctx: HookContext, opts: PresenceOpti
   // connections per device: a takeover [MQTT-3.1.4-2] or a second client must not mark it offline
   const connections = new Map<string, number>();
   const counted = new WeakSet<Client>();
+  // A device that reconnects through another broker is closed here by aedes; that broker says online,
+  // and an offline from us would land after it. Remember such hand-overs by client id.
+  const handedOver = new Map<string, number>();
+  const offlineDelayMs = opts.offlineDelayMs ?? 250;
+  aedes.subscribe(
+    NEW_CLIENTS,
+    (packet, done) => {
+      const brokerId = packet.topic.split('/')[1];
+      if (brokerId !== aedes.id) {
+        const now = nowMs();
+        handedOver.set(packet.payload.toString(), now);
+        // Only the last moments matter; keep the map small in a busy cluster.
+        if (handedOver.size > 1_000) for (const [id, at] of handedOver) if (at < now - 10 * offlineDelayMs) handedOver.delete(id);
+      }
+      done();
+    },
+    () => undefined,
+  );
 
   const publish = (site: string, device: string, online: boolean): void => {
     // on shutdown the subscribers are going too; the next broker marks devices again as they reconnect
@@ -60,6 +87,14 @@ export function trackPresence(aedes: Aedes, ctx: HookContext, opts: PresenceOpti
       return;
     }
     connections.delete(principal.id);
-    publish(principal.site, principal.id, false);
+    const closedAt = nowMs();
+    setTimeout(() => {
+      const elsewhere = handedOver.get(client.id);
+      if (elsewhere !== undefined && elsewhere >= closedAt - offlineDelayMs) {
+        handedOver.delete(client.id);
+        return; // the broker it moved to has published online
+      }
+      if (!connections.has(principal.id)) publish(principal.site, principal.id, false);
+    }, offlineDelayMs).unref();
   });
 }

@@ -20,7 +20,6 @@ export type WriteMethod = 'insert' | 'copy';
 export const copyRows: RowWriter = async (client, table, rows, dedupe) => {
   if (rows.length === 0) return 0;
   const cols = COLUMNS[table].join(', ');
-  // Dead letters have no key to dedupe on: they go straight in.
   const target = dedupe ? `vigil_copy_${table}` : table;
   if (dedupe) {
     // Created once per connection, emptied by every COMMIT (and gone with a ROLLBACK of its creation).

@@ -7,7 +7,7 @@ import { createLogger, type Logger } from './logger.js';
 import { rowWriterFor, type WriteMethod } from './copy-writer.js';
 import { ownsTopic, type Partition } from './partition.js';
 import { toLpRecords, toRecord, type IngestRecord } from './records.js';
-import { writeBatch, type RowWriter } from './writer.js';
+import { writeBatch, type BatchResult, type RowWriter } from './writer.js';
 
 /** Options for `startIngest`. */
 export interface IngestOptions {
@@ -28,7 +28,17 @@ export interface IngestOptions {
   writeMethod?: WriteMethod | 'auto';
   /** Told every committed batch's rows (e.g. the InfluxDB mirror); must not throw or block. */
   onCommitted?(records: readonly IngestRecord[]): void;
+  /** Told every committed batch's outcome and how long its write took (src/metrics.ts); must not throw or block. */
+  onBatch?(report: BatchReport): void;
   logger?: Logger;
+}
+
+/** One committed batch, for metrics. */
+export interface BatchReport {
+  records: readonly IngestRecord[];
+  result: BatchResult;
+  /** From the start of the (successful) write attempt to its COMMIT. */
+  writeSeconds: number;
 }
 
 /** Counters since start. */
@@ -101,7 +111,8 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     write: async (items) => {
       const records = items.flatMap((i) => i.records);
       // A batch of only other partitions' messages has nothing to store, just acks to send in order.
-      let result = { written: 0, duplicates: 0, deadLettered: 0 };
+      let result: BatchResult = { written: 0, duplicates: 0, deadLettered: 0, writtenByTable: { tag_fixes: 0, device_events: 0, metrics: 0 } };
+      const startedAt = performance.now();
       if (records.length > 0) {
         rowWriter ??= await rowWriterFor(opts.pool, opts.writeMethod ?? 'auto');
         result = await writeBatch(opts.pool, records, rowWriter);
@@ -117,6 +128,11 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
         opts.onCommitted?.(records);
       } catch (err) {
         log.error({ err }, 'onCommitted observer failed');
+      }
+      try {
+        opts.onBatch?.({ records, result, writeSeconds: (performance.now() - startedAt) / 1000 });
+      } catch (err) {
+        log.error({ err }, 'onBatch observer failed');
       }
     },
     onWriteError: (err, attempt) => log.error({ err, attempt }, 'database write failed; messages stay unacknowledged and will be retried'),

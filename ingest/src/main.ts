@@ -7,6 +7,8 @@ import { mirrorEnv } from './mirror/mirror-env.js';
 import { startIngest } from './ingest.js';
 import { startJobRunner } from './job-runner.js';
 import { createLogger } from './logger.js';
+import { createIngestMetrics } from './metrics.js';
+import { startMetricsServer, type MetricsServer } from './metrics-http.js';
 import { migrate } from './migrate.js';
 import { writeMethodEnv } from './copy-writer.js';
 import { partitionEnv } from './partition.js';
@@ -36,6 +38,8 @@ const config = readConfigOrExit(() => ({
   httpPort: optionalEnv('VIGIL_INGEST_HTTP_PORT') === undefined ? undefined : intEnv('VIGIL_INGEST_HTTP_PORT', 0, { min: 0, max: 65535 }),
   httpHost: optionalEnv('VIGIL_INGEST_HTTP_HOST', '127.0.0.1'),
   httpMaxBodyBytes: intEnv('VIGIL_INGEST_HTTP_MAX_BODY_BYTES', 8 * 1024 * 1024, { min: 1024, max: 256 * 1024 * 1024 }),
+  // Prometheus /metrics and /healthz on loopback (src/metrics-http.ts), only when a port is set.
+  metricsPort: optionalEnv('VIGIL_INGEST_METRICS_PORT') === undefined ? undefined : intEnv('VIGIL_INGEST_METRICS_PORT', 0, { min: 0, max: 65535 }),
   // Copy every committed line-protocol point to an external InfluxDB (src/mirror/), only when a URL is set.
   mirror: mirrorEnv(),
 }));
@@ -57,9 +61,11 @@ await applyPolicies(pool, { compressAfter: config.compressAfter, retainFor: conf
 const jobRunner = await startJobRunner(pool, { logger: createLogger('job-runner') });
 
 const mirror = config.mirror && createInfluxMirror({ ...config.mirror, logger: createLogger('ingest-mirror') });
+const metrics = config.metricsPort === undefined ? undefined : createIngestMetrics();
 const ingest = await startIngest({
   ...config,
   pool,
+  onBatch: metrics?.onBatch,
   onCommitted: mirror && ((records) => mirror.add(committedLpPoints(records))),
   logger: createLogger('ingest'),
 });
@@ -74,6 +80,11 @@ if (config.httpPort !== undefined) {
     logger: createLogger('ingest-http'),
   });
 }
+let metricsServer: MetricsServer | undefined;
+if (metrics && config.metricsPort !== undefined) {
+  metrics.attach(ingest);
+  metricsServer = await startMetricsServer({ port: config.metricsPort, registry: metrics.registry, logger: createLogger('ingest-metrics') });
+}
 process.stdout.write('VIGIL_INGEST_READY\n');
 log.info({ batchMaxRows: config.batchMaxRows, flushIntervalMs: config.flushIntervalMs, partition: config.partition }, 'ingest running');
 
@@ -86,6 +97,7 @@ const stop = async (signal: string) => {
   await http?.close();
   await ingest.close();
   await mirror?.close();
+  await metricsServer?.close();
   await jobRunner.close();
   await pool.end();
   await embedded?.close();

@@ -8,7 +8,10 @@ export interface BatchResult {
   written: number;
   /** Valid rows already stored (same msg_id and time; for metrics same device, measurement, tags and time): QoS 1 redelivery or edge replay. */
   duplicates: number;
+  /** New rows in dead_letters: one already stored (same source, topic and payload bytes) is not counted again. */
   deadLettered: number;
+  /** New rows per table (the parts of `written`). */
+  writtenByTable: { tag_fixes: number; device_events: number; metrics: number };
 }
 
 /**
@@ -37,11 +40,12 @@ export async function writeBatch(pool: pg.Pool, records: readonly IngestRecord[]
     // agent.status rows also update who is online, in the same transaction (presence.ts)
     await upsertPresence(client, byTable.device_events);
     const metrics = await insertRows(client, 'metrics', byTable.metrics, true);
-    const dead = await insertRows(client, 'dead_letters', byTable.dead_letters, false);
+    // Deduped too (migration 013): a redelivered invalid message is the same bytes on the same topic.
+    const dead = await insertRows(client, 'dead_letters', byTable.dead_letters, true);
     await client.query('COMMIT');
     const valid = byTable.tag_fixes.length + byTable.device_events.length + byTable.metrics.length;
     const written = fixes + events + metrics;
-    return { written, duplicates: valid - written, deadLettered: dead };
+    return { written, duplicates: valid - written, deadLettered: dead, writtenByTable: { tag_fixes: fixes, device_events: events, metrics } };
   } catch (err) {
     broken = true;
     await client.query('ROLLBACK').catch(() => undefined);

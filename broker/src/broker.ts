@@ -22,7 +22,12 @@ import type { BrokerLimits } from './limits/options.js';
 import { startMetricsServer, type MetricsServer } from './metrics-http.js';
 import { createBrokerPrometheus } from './prometheus.js';
 import { trackPresence } from './presence.js';
+import { markRedeliveries } from './redelivery.js';
+import memoryPersistenceModule from 'aedes-persistence';
 import { createClusterBackend, type BrokerRedisOptions } from './cluster.js';
+// aedes-persistence is CommonJS: at run time the default import is its factory (as Aedes itself imports it);
+// its typings describe an ES default export instead.
+const memoryPersistence = memoryPersistenceModule as unknown as () => object;
 
 /** Options of startBroker. */
 export interface BrokerOptions {
@@ -124,7 +129,8 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const guard = createLimitGuard({ limits: opts.limits, counters: ctx.counters, log });
   const cluster = opts.redis !== undefined ? await createClusterBackend(opts.redis, log) : undefined;
   const aedes = await Aedes.createBroker({
-    ...(cluster !== undefined ? { mq: cluster.mq, persistence: cluster.persistence } : {}),
+    ...(cluster !== undefined ? { mq: cluster.mq } : {}),
+    persistence: markRedeliveries(cluster !== undefined ? cluster.persistence : memoryPersistence()),
     preConnect: guard.preConnect(createPreConnect(ctx)),
     authenticate: cluster !== undefined ? cluster.guardAuthenticate(createAuthenticate(ctx), ctx) : createAuthenticate(ctx),
     authorizePublish: guard.authorizePublish(createAuthorizePublish(ctx)),

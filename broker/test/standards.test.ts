@@ -234,7 +234,7 @@ test('redelivery: an unacknowledged QoS 1 message is sent again, same packet id,
   assert.equal(again[0]!.messageId, original.messageId);
 });
 
-test('redelivery sets DUP 1 [MQTT-3.3.1-1]', { todo: 'aedes 1.2 resends the stored packet with DUP 0; see the report' }, async () => {
+test('redelivery sets DUP 1 [MQTT-3.3.1-1]', async () => {
   const cmd = topicOf('std-7', 'cmd/reboot');
   const first = await deviceSession(6, { clean: false });
   await first.client.subscribeAsync(topicOf('std-7', 'cmd/#'), { qos: 1 });

@@ -35,6 +35,9 @@ export function createBrokerPrometheus(): BrokerPrometheus {
   const authFailures = new Counter({ name: 'vigil_broker_auth_failures_total', help: 'CONNECTs refused for identity (bad credentials, revoked device, bad client id); will refusals count under acl_refusals', registers });
   const aclRefusals = new Counter({ name: 'vigil_broker_acl_refusals_total', help: 'Topic rule refusals, by kind (publish, subscribe, forward, will)', labelNames: ['kind'], registers });
   for (const q of QOS_LABELS) for (const c of [messagesIn, messagesOut, bytesIn, bytesOut]) c.inc({ qos: q }, 0);
+  // Children bound once per QoS: the per-message path then skips prom-client's label hashing.
+  const byQos = (c: Counter) => QOS_LABELS.map((q) => c.labels(q));
+  const [inMsgs, outMsgs, inBytes, outBytes] = [byQos(messagesIn), byQos(messagesOut), byQos(bytesIn), byQos(bytesOut)];
   for (const kind of ACL_KINDS) aclRefusals.inc({ kind }, 0);
 
   // QoS 1/2 deliveries not yet acknowledged, per connection; a closed connection's count goes with it
@@ -64,8 +67,8 @@ export function createBrokerPrometheus(): BrokerPrometheus {
         const out = inner(client, packet);
         if (out === null || out === undefined) return out;
         const qos = grantedQos(client, out.topic, out.qos);
-        messagesOut.inc({ qos: String(qos) });
-        bytesOut.inc({ qos: String(qos) }, payloadBytes(out.payload));
+        outMsgs[qos]?.inc();
+        outBytes[qos]?.inc(payloadBytes(out.payload));
         if (qos > 0) inflight.set(client, (inflight.get(client) ?? 0) + 1);
         return out;
       };
@@ -74,8 +77,8 @@ export function createBrokerPrometheus(): BrokerPrometheus {
       aedes.on('publish', (packet, client) => {
         // client null: the broker's own messages ($SYS, presence), not traffic in
         if (client === null) return;
-        messagesIn.inc({ qos: String(packet.qos) });
-        bytesIn.inc({ qos: String(packet.qos) }, payloadBytes(packet.payload));
+        inMsgs[packet.qos]?.inc();
+        inBytes[packet.qos]?.inc(payloadBytes(packet.payload));
       });
       aedes.on('ack', (_packet, client) => {
         const n = inflight.get(client);

@@ -5,17 +5,42 @@
 
 /** True if `topic` (no wildcards) matches `filter`. `$` topics only match filters that start with `$` [MQTT-4.7.2-1]. */
 export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.startsWith('$') !== filter.startsWith('$')) return false;
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i];
+  // Runs on every publish and every delivery: walk both strings level by level without allocating.
+  if ((topic.charCodeAt(0) === DOLLAR) !== (filter.charCodeAt(0) === DOLLAR)) return false;
+  let f = 0;
+  let t = 0;
+  for (;;) {
+    const fEnd = levelEnd(filter, f);
+    const single = fEnd - f === 1;
     // '#' also matches the parent level itself [MQTT-4.7.1-2]
-    if (level === '#') return true;
-    if (i >= t.length) return false;
-    if (level !== '+' && level !== t[i]) return false;
+    if (single && filter.charCodeAt(f) === HASH) return true;
+    const tEnd = levelEnd(topic, t);
+    if (!(single && filter.charCodeAt(f) === PLUS) && !sameLevel(filter, f, fEnd, topic, t, tEnd)) return false;
+    const filterDone = fEnd === filter.length;
+    const topicDone = tEnd === topic.length;
+    if (filterDone || topicDone) {
+      if (filterDone && topicDone) return true;
+      // "a/#" matches "a": the filter's next level is a lone '#'
+      return topicDone && filter.length - fEnd === 2 && filter.charCodeAt(fEnd + 1) === HASH;
+    }
+    f = fEnd + 1;
+    t = tEnd + 1;
   }
-  return f.length === t.length;
+}
+
+const DOLLAR = 36;
+const HASH = 35;
+const PLUS = 43;
+
+function levelEnd(s: string, from: number): number {
+  const i = s.indexOf('/', from);
+  return i < 0 ? s.length : i;
+}
+
+function sameLevel(a: string, aFrom: number, aEnd: number, b: string, bFrom: number, bEnd: number): boolean {
+  if (aEnd - aFrom !== bEnd - bFrom) return false;
+  for (let i = 0; i < aEnd - aFrom; i++) if (a.charCodeAt(aFrom + i) !== b.charCodeAt(bFrom + i)) return false;
+  return true;
 }
 
 /**

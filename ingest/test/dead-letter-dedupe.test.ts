@@ -50,10 +50,11 @@ for (const backend of backends()) {
       assert.equal(ingest.stats().deadLettered, 2, 'only new rows are counted');
     });
 
-    for (const [name, writer] of [['INSERT', insertValues], ['COPY', copyRows]] as const) {
-      // COPY FROM STDIN through pglite-socket aborts the embedded database (src/copy-writer.ts), which never uses it.
-      const skip = name === 'COPY' && backend.name.includes('embedded') ? 'COPY is never used on the embedded database' : undefined;
-      test(`${name}: duplicates within one batch and across batches fold; other topics do not`, { skip }, async () => {
+    // COPY FROM STDIN through pglite-socket aborts the embedded database (src/copy-writer.ts), which never uses it:
+    // there, only the INSERT path exists to test.
+    const writers = backend.name.includes('embedded') ? ([['INSERT', insertValues]] as const) : ([['INSERT', insertValues], ['COPY', copyRows]] as const);
+    for (const [name, writer] of writers) {
+      test(`${name}: duplicates within one batch and across batches fold; other topics do not`, async () => {
         const topic = deviceTopic('cc-xuhui', `tag-${name}`, 'telemetry');
         const first = await writeBatch(pool, [dead('x', topic), dead('x', topic), dead('y', topic)], writer);
         assert.equal(first.deadLettered, 2);

@@ -26,3 +26,4 @@ export { check, compiledCheck } from './check.js';
 export { validate, MAX_PAYLOAD_BYTES, type ValidMessage, type InvalidMessage } from './validate.js';
 export { newMessage, newId } from './new-message.js';
 export type { ValidationError, SchemaErrorCode } from './errors.js';
+export { CommandRequest, CommandResult, CommandStatus } from './commands.js';

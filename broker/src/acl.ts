@@ -2,9 +2,18 @@ import { devicePrefix, parseTopic } from '@vigil/schemas';
 import type { ServiceAccount } from './service-accounts.js';
 import { filterWithin, topicMatches } from './topic-filter.js';
 
+/**
+ * The devices a device principal speaks for: itself, and for an edge agent
+ * (a gateway) every device registered behind it (`children`, refreshed in
+ * place when the registry changes).
+ */
+function speaksFor(p: { id: string; children?: Set<string> }, device: string): boolean {
+  return device === p.id || p.children?.has(device) === true;
+}
+
 /** Who is on the other end of a connection, as decided at CONNECT. */
 export type Principal =
-  | { kind: 'device'; id: string; site: string }
+  | { kind: 'device'; id: string; site: string; children?: Set<string> }
   | { kind: 'service'; account: ServiceAccount }
   | { kind: 'anonymous' };
 
@@ -39,7 +48,7 @@ export function canPublish(p: Principal, topic: string): Decision {
   if (p.kind === 'service') {
     return p.account.publish.some((f) => topicMatches(f, topic)) ? OK : refuse('service-publish-not-in-account');
   }
-  if (parsed.kind === 'alerts' || parsed.site !== p.site || parsed.device !== p.id) return refuse('device-not-own-topic');
+  if (parsed.kind === 'alerts' || parsed.site !== p.site || !speaksFor(p, parsed.device)) return refuse('device-not-own-topic');
   if (parsed.kind === 'command') return refuse('device-publish-command');
   return OK;
 }
@@ -54,7 +63,17 @@ export function canSubscribe(p: Principal, filter: string): Decision {
   if (p.kind === 'service') {
     return p.account.subscribe.some((f) => filterWithin(f, filter)) ? OK : refuse('service-subscribe-not-in-account');
   }
-  return filterWithin(deviceCommandFilter(p.site, p.id), filter) ? OK : refuse('device-not-own-commands');
+  if (filterWithin(deviceCommandFilter(p.site, p.id), filter)) return OK;
+  // a gateway takes each of its devices' commands, one filter per device (a wildcard device level is never within)
+  const child = childOf(p, filter);
+  return child !== undefined && filterWithin(deviceCommandFilter(p.site, child), filter) ? OK : refuse('device-not-own-commands');
+}
+
+/** The device level of a topic or filter, if it names one of the gateway's devices. */
+function childOf(p: { children?: Set<string> }, topicOrFilter: string): string | undefined {
+  if (p.children === undefined) return undefined;
+  const device = topicOrFilter.split('/', 4)[3];
+  return device !== undefined && p.children.has(device) ? device : undefined;
 }
 
 /**
@@ -68,5 +87,7 @@ export function canReceive(p: Principal, topic: string): Decision {
   if (p.kind === 'service') {
     return p.account.subscribe.some((f) => topicMatches(f, topic)) ? OK : refuse('service-receive-not-in-account');
   }
-  return topicMatches(deviceCommandFilter(p.site, p.id), topic) ? OK : refuse('device-not-own-commands');
+  if (topicMatches(deviceCommandFilter(p.site, p.id), topic)) return OK;
+  const child = childOf(p, topic);
+  return child !== undefined && topicMatches(deviceCommandFilter(p.site, child), topic) ? OK : refuse('device-not-own-commands');
 }

@@ -202,7 +202,15 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
-  const watch = startRevocationWatch({ pool: opts.pool, registry, devicesOnline, secretHashes: ctx.secretHashes, intervalMs: opts.revocationPollMs ?? 1_000, log });
+  const watch = startRevocationWatch({
+    pool: opts.pool,
+    registry,
+    devicesOnline,
+    secretHashes: ctx.secretHashes,
+    intervalMs: opts.revocationPollMs ?? 1_000,
+    log,
+    onChanges: () => refreshGateways(ctx, devicesOnline),
+  });
   log.info({ port, tlsPort: listeners.tlsPort, wsPort: listeners.wsPort, host, services: opts.services.map((s) => s.username) }, 'broker listening / 消息代理已启动');
 
   let closing: Promise<void> | undefined;
@@ -237,6 +245,19 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
     });
   });
   return (server.address() as AddressInfo).port;
+}
+
+/** Re-read the device list of every online edge agent, in place, after the registry changed. */
+async function refreshGateways(ctx: HookContext, devicesOnline: ReadonlyMap<string, ReadonlySet<Client>>): Promise<void> {
+  for (const clients of devicesOnline.values()) {
+    for (const client of clients) {
+      const principal = ctx.principals.get(client);
+      if (principal?.kind !== 'device' || principal.children === undefined) continue;
+      const now = await ctx.registry.gatewayChildren(principal.id);
+      principal.children.clear();
+      for (const id of now) principal.children.add(id);
+    }
+  }
 }
 
 /** Keep the client-id owners and the online devices up to date, and log connection errors. */

@@ -1,5 +1,5 @@
 import type { DeviceRecord, Queryable } from './registry.js';
-import { findDevice } from './registry.js';
+import { findDevice, gatewayChildren } from './registry.js';
 
 /** A cached view of the device registry for the CONNECT path. */
 export interface DeviceRegistry {
@@ -7,6 +7,8 @@ export interface DeviceRegistry {
   findDevice(id: string): Promise<DeviceRecord | null>;
   /** Drop a cached entry (e.g. when the device is known to be revoked). */
   forget(id: string): void;
+  /** The devices an edge agent speaks for, read now (not cached). */
+  gatewayChildren(id: string): Promise<string[]>;
 }
 
 /** Cache lifetime upper bound: a revocation must take effect within seconds. */
@@ -52,5 +54,6 @@ export function createDeviceRegistry(pool: Queryable, ttlMs = 5_000, now: () => 
     forget(id) {
       cache.delete(id);
     },
+    gatewayChildren: (id) => gatewayChildren(pool, id),
   };
 }

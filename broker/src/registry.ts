@@ -24,6 +24,8 @@ export interface DeviceRegistration {
   kind: DeviceKind;
   subjectId?: string | null;
   secret: string;
+  /** The edge agent (a device of kind 'agent' at the same site) that speaks for this device; null or absent: it connects itself. */
+  gatewayId?: string | null;
 }
 
 /** Anything that runs a query: a pg.Pool (never a held client, see the embedded DB note). */
@@ -40,19 +42,36 @@ export async function registerDevice(pool: Queryable, reg: DeviceRegistration): 
   if (!isValidId(reg.siteId)) throw invalid(`invalid site id ${JSON.stringify(reg.siteId)} / 场所编号无效`);
   if (!(DEVICE_KINDS as readonly string[]).includes(reg.kind)) throw invalid(`invalid device kind ${JSON.stringify(reg.kind)} / 设备类型无效`);
   if (reg.secret.length < 16) throw invalid('device secret must be at least 16 characters / 设备密钥至少 16 个字符');
+  const gatewayId = reg.gatewayId ?? null;
+  if (gatewayId !== null) await checkGateway(pool, reg, gatewayId);
   const secretHash = await hashSecret(reg.secret);
   await pool.query(
-    `INSERT INTO devices (id, site_id, kind, subject_id, secret_hash, revoked_at)
-     VALUES ($1, $2, $3, $4, $5, NULL)
+    `INSERT INTO devices (id, site_id, kind, subject_id, secret_hash, revoked_at, gateway_id)
+     VALUES ($1, $2, $3, $4, $5, NULL, $6)
      ON CONFLICT (id) DO UPDATE SET site_id = EXCLUDED.site_id, kind = EXCLUDED.kind,
        subject_id = EXCLUDED.subject_id, secret_hash = EXCLUDED.secret_hash, revoked_at = NULL,
-       credentials_changed_at = now()`,
-    [reg.id, reg.siteId, reg.kind, reg.subjectId ?? null, secretHash],
+       gateway_id = EXCLUDED.gateway_id, credentials_changed_at = now()`,
+    [reg.id, reg.siteId, reg.kind, reg.subjectId ?? null, secretHash, gatewayId],
   ).catch((err: unknown) => {
     // 23503 foreign_key_violation: the site is not in the registry
     if ((err as { code?: string }).code === '23503') throw invalid(`unknown site ${JSON.stringify(reg.siteId)} / 未知场所 ${reg.siteId}`);
     throw err;
   });
+}
+
+/** A gateway must be a registered agent at the same site, and not the device itself. */
+async function checkGateway(pool: Queryable, reg: DeviceRegistration, gatewayId: string): Promise<void> {
+  if (gatewayId === reg.id) throw invalid(`device ${reg.id} cannot be its own gateway / 设备不能作为自身的网关`);
+  const gw = await findDevice(pool, gatewayId);
+  if (gw === null) throw invalid(`unknown gateway ${JSON.stringify(gatewayId)} / 未知网关 ${gatewayId}`);
+  if (gw.kind !== 'agent') throw invalid(`gateway ${gatewayId} is a ${gw.kind}, not an agent / 网关 ${gatewayId} 不是边缘代理`);
+  if (gw.siteId !== reg.siteId) throw invalid(`gateway ${gatewayId} is at site ${gw.siteId}, not ${reg.siteId} / 网关与设备不在同一场所`);
+}
+
+/** The devices an edge agent speaks for (not revoked). */
+export async function gatewayChildren(pool: Queryable, gatewayId: string): Promise<string[]> {
+  const res = await pool.query<{ id: string }>('SELECT id FROM devices WHERE gateway_id = $1 AND revoked_at IS NULL ORDER BY id', [gatewayId]);
+  return res.rows.map((r) => r.id);
 }
 
 /** Mark a device revoked (it can no longer connect); returns false if no such device. */

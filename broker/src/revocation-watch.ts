@@ -15,6 +15,8 @@ export interface RevocationWatchOptions {
   /** Poll interval in ms; 0 disables the watch. */
   intervalMs: number;
   log: Logger;
+  /** Called after a poll that found changes (a device registered, rotated or revoked), e.g. to refresh gateways' device lists. */
+  onChanges?: (ids: readonly string[]) => Promise<void>;
 }
 
 /** Look back this far each poll, so a revocation committed late (revoked_at is its transaction start) is not missed. */
@@ -50,6 +52,7 @@ export function startRevocationWatch(opts: RevocationWatchOptions): { stop(): Pr
           client.close();
         }
       }
+      if (changes.length > 0) await opts.onChanges?.(changes.map((c) => c.id));
     } catch (err) {
       opts.log.warn({ err }, 'revocation check failed, will retry / 吊销检查失败，将重试');
     }

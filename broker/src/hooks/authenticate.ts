@@ -5,6 +5,7 @@ import type { Principal } from '../acl.js';
 import { canPublish, principalName } from '../acl.js';
 import { createAuthCache } from '../auth-cache.js';
 import { AuthError, BrokerError } from '../errors.js';
+import type { DeviceRecord } from '../registry.js';
 import { hashSecret, verifySecret } from '../secrets.js';
 import { SERVICE_PREFIX } from '../service-accounts.js';
 import { hasTopicSpecials } from '../topic-filter.js';
@@ -21,6 +22,19 @@ function sameSecret(a: string, b: string): boolean {
   const da = createHash('sha256').update(a, 'utf8').digest();
   const db = createHash('sha256').update(b, 'utf8').digest();
   return timingSafeEqual(da, db);
+}
+
+/** A device's principal; an edge agent's carries the devices it speaks for. */
+async function devicePrincipal(ctx: HookContext, device: DeviceRecord): Promise<Principal> {
+  if (device.kind !== 'agent') return { kind: 'device', id: device.id, site: device.siteId };
+  let children: string[];
+  try {
+    children = await ctx.registry.gatewayChildren(device.id);
+  } catch (err) {
+    ctx.log.error({ err, device: device.id }, 'gateway device lookup failed / 网关设备查询失败');
+    throw new AuthError(3, 'registry-unavailable', 'server unavailable / 服务器不可用');
+  }
+  return { kind: 'device', id: device.id, site: device.siteId, children: new Set(children) };
 }
 
 /** extKeyUsage id-kp-clientAuth [RFC 5280 4.2.1.12]. */
@@ -104,7 +118,7 @@ export function createAuthenticate(ctx: HookContext): Authenticate {
       throw new AuthError(4, 'revoked', BAD_CREDENTIALS);
     }
     ctx.secretHashes.set(client, device.secretHash);
-    return { kind: 'device', id: device.id, site: device.siteId };
+    return devicePrincipal(ctx, device);
   }
 
   async function identifyByCertificate(certId: string, username: string | undefined): Promise<Principal> {
@@ -119,7 +133,7 @@ export function createAuthenticate(ctx: HookContext): Authenticate {
     }
     if (device === null) throw new AuthError(4, 'cert-unknown-device', BAD_CREDENTIALS);
     if (device.revoked) throw new AuthError(4, 'cert-revoked', BAD_CREDENTIALS);
-    return { kind: 'device', id: device.id, site: device.siteId };
+    return devicePrincipal(ctx, device);
   }
 
   function admit(client: Client, principal: Principal): void {

@@ -6,11 +6,11 @@ import { generateSecret } from '../secrets.js';
 
 /**
  * Register (or re-key) a device in the registry:
- *   DATABASE_URL=postgres://... tsx src/cli/register-device.ts --id tag-001 --site prison-a --kind tag [--subject s-1] [--secret ...]
+ *   DATABASE_URL=postgres://... tsx src/cli/register-device.ts --id tag-001 --site prison-a --kind tag [--subject s-1] [--gateway edge-1] [--secret ...]
  * Without --secret a random one is generated and printed once; only its hash is stored.
  */
-const USAGE = `usage: register-device --id <device> --site <site> --kind <${DEVICE_KINDS.join('|')}> [--subject <id>] [--secret <secret>]
-用法：register-device --id <设备> --site <场所> --kind <类型> [--subject <对象>] [--secret <密钥>]
+const USAGE = `usage: register-device --id <device> --site <site> --kind <${DEVICE_KINDS.join('|')}> [--subject <id>] [--gateway <agent>] [--secret <secret>]
+用法：register-device --id <设备> --site <场所> --kind <类型> [--subject <对象>] [--gateway <边缘代理>] [--secret <密钥>]
 env: DATABASE_URL (required / 必须)\n`;
 
 function fail(message: string, code: number): never {
@@ -26,6 +26,7 @@ try {
       site: { type: 'string' },
       kind: { type: 'string' },
       subject: { type: 'string' },
+      gateway: { type: 'string' },
       secret: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -44,7 +45,7 @@ const generated = values.secret === undefined;
 const secret = values.secret ?? generateSecret();
 const pool = createPool(databaseUrl);
 try {
-  await registerDevice(pool, { id: values.id, siteId: values.site, kind: values.kind as DeviceKind, subjectId: values.subject ?? null, secret });
+  await registerDevice(pool, { id: values.id, siteId: values.site, kind: values.kind as DeviceKind, subjectId: values.subject ?? null, gatewayId: values.gateway ?? null, secret });
   process.stdout.write(`registered device ${values.id} at site ${values.site} / 已登记设备 ${values.id}（场所 ${values.site}）\n`);
   // printed once, never stored in clear: the operator must copy it into the device now
   if (generated) process.stdout.write(`secret / 密钥: ${secret}\n`);

@@ -1,76 +1,103 @@
 import type pg from 'pg';
 import { newId, type Alert } from '@vigil/schemas';
+import { ALERT_COLUMNS, rowToAlert, type AlertRow } from './alert-row.js';
+import { inTransaction, recordTransition } from './db.js';
 import type { AlertDraft } from './rules/types.js';
 
-/** A row of the `alerts` table (migration 004_alerts.sql) as `pg` returns it. */
-export interface AlertRow {
-  id: string;
-  key: string;
-  rule: string;
-  severity: Alert['severity'];
-  state: Alert['state'];
-  site_id: string;
-  device_id: string;
-  subject_id: string | null;
-  title_en: string;
-  title_zh: string;
-  raised_at: Date;
-  last_at: Date;
-  count: number;
-  evidence: Alert['evidence'];
-}
+export { ALERT_COLUMNS, rowToAlert, type AlertRow } from './alert-row.js';
 
-/** Map a row of `alerts` to the wire record. */
-export function rowToAlert(r: AlertRow): Alert {
-  return {
-    v: 1,
-    id: r.id,
-    rule: r.rule,
-    key: r.key,
-    severity: r.severity,
-    state: r.state,
-    site: r.site_id,
-    dev: r.device_id,
-    ...(r.subject_id ? { subject: r.subject_id } : {}),
-    title: { en: r.title_en, 'zh-CN': r.title_zh },
-    raised_ts: r.raised_at.getTime(),
-    last_ts: r.last_at.getTime(),
-    count: r.count,
-    evidence: r.evidence,
-  };
+/** What storing a draft did. */
+export type RaiseOutcome =
+  /** A new alert. */
+  | 'raised'
+  /** Folded into the open alert with the same key (count and last seen). */
+  | 'folded'
+  /** The condition's alert closed less than the cooldown ago: counted on it, not reopened. */
+  | 'cooled'
+  /** The open alert's condition returned to normal. */
+  | 'cleared'
+  /** The same cause was already stored (a redelivered message): nothing changed. */
+  | 'duplicate'
+  /** A clear with no open alert: nothing to do. */
+  | 'none';
+
+/** Options of `raiseAlert`. */
+export interface RaiseOptions {
+  /** After an alert of a condition closes, repeats within this event-time span do not reopen it. Default 0. */
+  cooldownMs?: number;
 }
 
 /**
- * Raise an alert, or fold it into the open alert with the same key (a count
- * and last seen, ARCHITECTURE.md "Alerts"). The first raise records the
- * `raised` transition. One statement per step, in one short transaction.
+ * Store a draft: raise a new alert, fold a repeat into the open alert with
+ * the same key (ARCHITECTURE.md "Alerts"), count it on a just-closed one
+ * during the cooldown, or mark the condition returned to normal. Every state
+ * change is a row of `alert_transitions`; all in one transaction.
  */
-export async function raiseAlert(pool: pg.Pool, draft: AlertDraft): Promise<{ alert: Alert; isNew: boolean }> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const { rows } = await client.query<AlertRow & { inserted: boolean }>(
-      `INSERT INTO alerts (id, key, rule, severity, state, site_id, device_id, subject_id, title_en, title_zh, raised_at, last_at, count, evidence)
-       VALUES ($1, $2, $3, $4, 'raised', $5, $6, $7, $8, $9, to_timestamp($10 / 1000.0), to_timestamp($10 / 1000.0), 1, $11)
-       ON CONFLICT (key) WHERE state NOT IN ('resolved', 'normal')
-       DO UPDATE SET count = alerts.count + 1, last_at = GREATEST(alerts.last_at, EXCLUDED.last_at), evidence = EXCLUDED.evidence
-       RETURNING *, (xmax = 0) AS inserted`,
-      [newId(), draft.key, draft.rule, draft.severity, draft.site, draft.dev, draft.subject ?? null, draft.title.en, draft.title['zh-CN'], draft.ts, JSON.stringify(draft.evidence)],
-    );
-    const row = rows[0]!;
-    if (row.inserted) {
-      await client.query(`INSERT INTO alert_transitions (alert_id, from_state, to_state, actor, reason) VALUES ($1, NULL, 'raised', $2, $3)`, [
-        row.id,
-        `rule:${draft.rule}`,
-        draft.title.en,
-      ]);
+export async function raiseAlert(pool: pg.Pool, draft: AlertDraft, opts: RaiseOptions = {}): Promise<{ alert: Alert | undefined; isNew: boolean; outcome: RaiseOutcome }> {
+  return inTransaction(pool, async (client) => {
+    for (let attempt = 0; ; attempt++) {
+      const open = await client.query<AlertRow & { last_cause: string | null }>(
+        `SELECT ${ALERT_COLUMNS}, last_cause FROM alerts WHERE key = $1 AND state NOT IN ('resolved', 'normal') FOR UPDATE`,
+        [draft.key],
+      );
+      const cur = open.rows[0];
+      if (draft.clear) return cur ? clear(client, cur, draft) : { alert: undefined, isNew: false, outcome: 'none' as const };
+      if (cur) return fold(client, cur, draft);
+      if ((opts.cooldownMs ?? 0) > 0) {
+        const closed = await client.query<AlertRow>(
+          `UPDATE alerts SET count = count + 1, last_at = GREATEST(last_at, to_timestamp($2 / 1000.0)), last_cause = $3, updated_at = now()
+            WHERE id = (SELECT id FROM alerts WHERE key = $1 AND state IN ('resolved', 'normal') AND last_at >= to_timestamp(($2::bigint - $4::bigint) / 1000.0)
+                         ORDER BY last_at DESC LIMIT 1 FOR UPDATE)
+              AND last_cause IS DISTINCT FROM $3
+           RETURNING ${ALERT_COLUMNS}`,
+          [draft.key, draft.ts, draft.cause ?? null, opts.cooldownMs],
+        );
+        if (closed.rows[0]) return { alert: rowToAlert(closed.rows[0]), isNew: false, outcome: 'cooled' as const };
+      }
+      const state = draft.suppressed ? 'suppressed' : 'raised';
+      const ins = await client.query<AlertRow>(
+        `INSERT INTO alerts (id, key, rule, severity, state, site_id, device_id, subject_id, title_en, title_zh, raised_at, last_at, count, evidence, last_cause)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, to_timestamp($11 / 1000.0), to_timestamp($11 / 1000.0), 1, $12, $13)
+         ON CONFLICT (key) WHERE state NOT IN ('resolved', 'normal') DO NOTHING
+         RETURNING ${ALERT_COLUMNS}`,
+        [newId(), draft.key, draft.rule, draft.severity, state, draft.site, draft.dev, draft.subject ?? null, draft.title.en, draft.title['zh-CN'], draft.ts, JSON.stringify(draft.evidence), draft.cause ?? null],
+      );
+      const row = ins.rows[0];
+      if (!row) {
+        // Another writer opened it between our SELECT and INSERT: fold into theirs.
+        if (attempt > 2) throw new Error(`alert ${draft.key}: could not insert or fold`);
+        continue;
+      }
+      await recordTransition(client, { alertId: row.id, from: null, to: state, actor: `rule:${draft.rule}`, reason: draft.title.en, action: 'raise', detail: draft.cause ? { cause: draft.cause } : undefined });
+      return { alert: rowToAlert(row), isNew: true, outcome: 'raised' as const };
     }
-    await client.query('COMMIT');
-    return { alert: rowToAlert(row), isNew: row.inserted };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
+  });
+}
+
+async function fold(client: pg.PoolClient, cur: AlertRow & { last_cause: string | null }, draft: AlertDraft) {
+  if (draft.cause && cur.last_cause === draft.cause) return { alert: rowToAlert(cur), isNew: false, outcome: 'duplicate' as const };
+  const { rows } = await client.query<AlertRow>(
+    `UPDATE alerts SET count = count + 1, last_at = GREATEST(last_at, to_timestamp($2 / 1000.0)), evidence = $3, active = true,
+            cleared_at = NULL, last_cause = $4, updated_at = now()
+      WHERE id = $1 RETURNING ${ALERT_COLUMNS}`,
+    [cur.id, draft.ts, JSON.stringify(draft.evidence), draft.cause ?? null],
+  );
+  if (cur.active === false) {
+    await recordTransition(client, { alertId: cur.id, from: cur.state, to: cur.state, actor: `rule:${draft.rule}`, reason: 'condition active again', action: 'reactivate' });
   }
+  return { alert: rowToAlert(rows[0]!), isNew: false, outcome: 'folded' as const };
+}
+
+async function clear(client: pg.PoolClient, cur: AlertRow & { last_cause: string | null }, draft: AlertDraft) {
+  if (cur.active === false) return { alert: rowToAlert(cur), isNew: false, outcome: 'duplicate' as const };
+  // ISA-18.2: acknowledged and returned to normal is closed; unacknowledged stays until someone acknowledges.
+  const { rows } = await client.query<AlertRow>(
+    `UPDATE alerts SET active = false, cleared_at = to_timestamp($2 / 1000.0), updated_at = now(),
+            state = CASE WHEN state = 'acknowledged' THEN 'normal' ELSE state END, last_cause = COALESCE($3, last_cause)
+      WHERE id = $1 RETURNING ${ALERT_COLUMNS}`,
+    [cur.id, draft.ts, draft.cause ?? null],
+  );
+  const row = rows[0]!;
+  await recordTransition(client, { alertId: cur.id, from: cur.state, to: row.state, actor: `rule:${draft.rule}`, reason: draft.title.en, action: 'clear' });
+  return { alert: rowToAlert(row), isNew: false, outcome: 'cleared' as const };
 }

@@ -77,7 +77,8 @@ export async function startAnalytics(opts: AnalyticsOptions): Promise<AnalyticsS
     const out = step(state, r.message, r.site, config, r.message.ts);
     state = out.state;
     for (const draft of out.alerts) {
-      const { alert, isNew } = await withRetry(() => raiseAlert(opts.pool, draft), opts.retryDelayMs, () => closing, log);
+      const { alert, isNew, outcome } = await withRetry(() => raiseAlert(opts.pool, draft), opts.retryDelayMs, () => closing, log);
+      if (!alert || outcome === 'duplicate' || outcome === 'none') continue;
       if (isNew) stats.alertsRaised++;
       else stats.alertsFolded++;
       // Not awaited: mqtt.js reads no packets (so no PUBACK) until this handler returns.

@@ -21,7 +21,7 @@ export { GateAlarm, GateAlarmBody } from './kinds/gate-alarm.js';
 export { CamHealth, CamHealthBody } from './kinds/cam-health.js';
 export { AgentStatus, AgentStatusBody } from './kinds/agent-status.js';
 export { MESSAGE_KINDS, Message, isMessageKind, type MessageKind, type MessageOf, type BodyOf } from './messages.js';
-export { Alert, AlertEvidence, AlertState, EvidenceFix, Severity } from './alert.js';
+export { Alert, AlertAction, AlertEvidence, AlertState, Disposition, EvidenceFix, Severity } from './alert.js';
 export { check, compiledCheck } from './check.js';
 export { validate, MAX_PAYLOAD_BYTES, type ValidMessage, type InvalidMessage } from './validate.js';
 export { newMessage, newId } from './new-message.js';

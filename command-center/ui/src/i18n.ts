@@ -73,6 +73,7 @@ export const messages: Record<Lang, Strings> = {
       shelved: '已搁置',
       suppressed: '已抑制',
       normal: '已恢复正常',
+      out_of_service: '停用维护',
     },
   },
   en: {
@@ -110,6 +111,7 @@ export const messages: Record<Lang, Strings> = {
       shelved: 'Shelved',
       suppressed: 'Suppressed',
       normal: 'Returned to normal',
+      out_of_service: 'Out of service',
     },
   },
 };

@@ -17,6 +17,7 @@ import { createAuthorizeSubscribe } from './hooks/authorize-subscribe.js';
 import type { HookContext } from './hooks/context.js';
 import { createPreConnect } from './hooks/pre-connect.js';
 import { startRevocationWatch } from './revocation-watch.js';
+import { indexOutgoing } from './outgoing-index.js';
 import { createLimitGuard } from './limits/guard.js';
 import type { BrokerLimits } from './limits/options.js';
 import { startMetricsServer, type MetricsServer } from './metrics-http.js';
@@ -130,7 +131,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const cluster = opts.redis !== undefined ? await createClusterBackend(opts.redis, log) : undefined;
   const aedes = await Aedes.createBroker({
     ...(cluster !== undefined ? { mq: cluster.mq } : {}),
-    persistence: markRedeliveries(cluster !== undefined ? cluster.persistence : memoryPersistence()),
+    persistence: markRedeliveries(cluster !== undefined ? cluster.persistence : indexOutgoing(memoryPersistence())),
     preConnect: guard.preConnect(createPreConnect(ctx)),
     authenticate: cluster !== undefined ? cluster.guardAuthenticate(createAuthenticate(ctx), ctx) : createAuthenticate(ctx),
     authorizePublish: guard.authorizePublish(createAuthorizePublish(ctx)),

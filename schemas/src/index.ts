@@ -20,6 +20,7 @@ export { GateAccess, GateAccessBody } from './kinds/gate-access.js';
 export { GateAlarm, GateAlarmBody } from './kinds/gate-alarm.js';
 export { CamHealth, CamHealthBody } from './kinds/cam-health.js';
 export { AgentStatus, AgentStatusBody } from './kinds/agent-status.js';
+export { PanicPress, PanicPressBody } from './kinds/panic-press.js';
 export { MESSAGE_KINDS, Message, isMessageKind, type MessageKind, type MessageOf, type BodyOf } from './messages.js';
 export { Alert, AlertAction, AlertEvidence, AlertState, Disposition, EvidenceFix, Severity } from './alert.js';
 export { check, compiledCheck } from './check.js';

@@ -7,6 +7,7 @@ import { GateState } from './kinds/gate-state.js';
 import { TagFix } from './kinds/tag-fix.js';
 import { TagHealth } from './kinds/tag-health.js';
 import { TagTamper } from './kinds/tag-tamper.js';
+import { PanicPress } from './kinds/panic-press.js';
 import type { DeviceChannel } from './topics.js';
 
 /**
@@ -22,12 +23,13 @@ export const MESSAGE_KINDS = {
   'gate.alarm': { schema: GateAlarm, channel: 'event' },
   'cam.health': { schema: CamHealth, channel: 'telemetry' },
   'agent.status': { schema: AgentStatus, channel: 'status' },
+  'panic.press': { schema: PanicPress, channel: 'event' },
 } as const satisfies Record<string, { schema: TSchema; channel: DeviceChannel }>;
 
 export type MessageKind = keyof typeof MESSAGE_KINDS;
 
 /** Any valid message, discriminated on `type`. */
-export const Message = Type.Union([TagFix, TagHealth, TagTamper, GateState, GateAccess, GateAlarm, CamHealth, AgentStatus]);
+export const Message = Type.Union([TagFix, TagHealth, TagTamper, GateState, GateAccess, GateAlarm, CamHealth, AgentStatus, PanicPress]);
 export type Message = Static<typeof Message>;
 
 /** The message of one kind. */

@@ -34,4 +34,8 @@ export const VALID: Record<MessageKind, { topic: string; message: object }> = {
     topic: 'vigil/v1/prison-north/gw-block-a/status',
     message: newMessage('agent.status', 'gw-block-a', 4, { online: true, version: '0.1.0', queue_depth: 0, uptime_s: 120 }, 1_764_000_000_000),
   },
+  'panic.press': {
+    topic: 'vigil/v1/cc-xuhui/tag-7/event',
+    message: newMessage('panic.press', 'tag-7', 5, { button: 'sos', lat: 31.19, lon: 121.44, acc_m: 8 }, 1_764_000_000_000),
+  },
 };

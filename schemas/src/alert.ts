@@ -47,6 +47,8 @@ export const AlertEvidence = Type.Object(
     last_seen_ts: Type.Optional(EpochMs),
     window_start_ts: Type.Optional(EpochMs),
     window_end_ts: Type.Optional(EpochMs),
+    /** Where the JPEG evidence frame of a camera detection is kept (boxes drawn). */
+    snapshot_ref: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   },
   { additionalProperties: false },
 );

@@ -21,6 +21,8 @@ export { GateAlarm, GateAlarmBody } from './kinds/gate-alarm.js';
 export { CamHealth, CamHealthBody } from './kinds/cam-health.js';
 export { AgentStatus, AgentStatusBody } from './kinds/agent-status.js';
 export { PanicPress, PanicPressBody } from './kinds/panic-press.js';
+export { CamDetection, CamDetectionBody, DetectedObject, FrameBox } from './kinds/cam-detection.js';
+export { CheckinResult, CheckinResultBody } from './kinds/checkin-result.js';
 export { MESSAGE_KINDS, Message, isMessageKind, type MessageKind, type MessageOf, type BodyOf } from './messages.js';
 export { Alert, AlertAction, AlertEvidence, AlertState, Disposition, EvidenceFix, Severity } from './alert.js';
 export { check, compiledCheck } from './check.js';

@@ -8,6 +8,8 @@ import { TagFix } from './kinds/tag-fix.js';
 import { TagHealth } from './kinds/tag-health.js';
 import { TagTamper } from './kinds/tag-tamper.js';
 import { PanicPress } from './kinds/panic-press.js';
+import { CamDetection } from './kinds/cam-detection.js';
+import { CheckinResult } from './kinds/checkin-result.js';
 import type { DeviceChannel } from './topics.js';
 
 /**
@@ -24,12 +26,14 @@ export const MESSAGE_KINDS = {
   'cam.health': { schema: CamHealth, channel: 'telemetry' },
   'agent.status': { schema: AgentStatus, channel: 'status' },
   'panic.press': { schema: PanicPress, channel: 'event' },
+  'cam.detection': { schema: CamDetection, channel: 'event' },
+  'checkin.result': { schema: CheckinResult, channel: 'event' },
 } as const satisfies Record<string, { schema: TSchema; channel: DeviceChannel }>;
 
 export type MessageKind = keyof typeof MESSAGE_KINDS;
 
 /** Any valid message, discriminated on `type`. */
-export const Message = Type.Union([TagFix, TagHealth, TagTamper, GateState, GateAccess, GateAlarm, CamHealth, AgentStatus, PanicPress]);
+export const Message = Type.Union([TagFix, TagHealth, TagTamper, GateState, GateAccess, GateAlarm, CamHealth, AgentStatus, PanicPress, CamDetection, CheckinResult]);
 export type Message = Static<typeof Message>;
 
 /** The message of one kind. */

@@ -38,4 +38,12 @@ export const VALID: Record<MessageKind, { topic: string; message: object }> = {
     topic: 'vigil/v1/cc-xuhui/tag-7/event',
     message: newMessage('panic.press', 'tag-7', 5, { button: 'sos', lat: 31.19, lon: 121.44, acc_m: 8 }, 1_764_000_000_000),
   },
+  'cam.detection': {
+    topic: 'vigil/v1/prison-north/cam-yard-1/event',
+    message: newMessage('cam.detection', 'cam-yard-1', 2, { detection: 'zone_intrusion', active: true, zone: 'fence-east', people: 1, objects: [{ label: 'person', score: 0.81, box: { x: 0.1, y: 0.2, w: 0.1, h: 0.4 }, track: 3 }], snapshot_ref: 'cam-yard-1/1764000000000-1.jpg' }, 1_764_000_000_000),
+  },
+  'checkin.result': {
+    topic: 'vigil/v1/cc-xuhui/checkin-portal/event',
+    message: newMessage('checkin.result', 'checkin-portal', 1, { subject: 'subj-17', result: 'pass', face: 'matched', match: { score: 0.71, threshold: 0.55 }, liveness: { score: 0.98, threshold: 0.5 }, antispoof: { score: 0.8, threshold: 0.3 }, lat: 31.19, lon: 121.44, acc_m: 12 }, 1_764_000_000_000),
+  },
 };

@@ -1,2 +1,15 @@
 export { openSeqCounter, type SeqCounter } from './seq-counter.js';
 export type { Driver, DriverContext, DriverLogger, DriverPlugin, DriverState, CommandOutcome, Priority } from './driver.js';
+export { startAgent, type AgentOptions, type RunningAgent } from './agent.js';
+export { runAgentCli, CONFIG_EXIT_CODE } from './cli.js';
+export { AgentConfigSchema, DriverEntry, type AgentConfig } from './config-schema.js';
+export { validateConfig, loadConfigFile, parseConfigText, keyOf } from './config.js';
+export { DiskQueue, type DropReport, type QueueLimits, type QueuedMessage } from './queue.js';
+export { openStore, type Db } from './store.js';
+export { Forwarder, type ForwarderOptions } from './forwarder.js';
+export { readCredentials, linkOptions, type Credentials } from './link.js';
+export { defaultPriority, PRIORITY_RANK } from './priority.js';
+export { resultTopic } from './commands.js';
+export { EdgeError, ConfigError, type EdgeErrorCode } from './errors.js';
+export { createLogger, type Logger } from './logger.js';
+export { PLUGINS } from './plugins.js';

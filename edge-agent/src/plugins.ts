@@ -1,0 +1,7 @@
+import type { DriverPlugin } from './driver.js';
+
+/**
+ * Every driver plugin the agent knows, by `type`. Each driver adds one import
+ * line above and one entry below; the config file picks them by `type`.
+ */
+export const PLUGINS: DriverPlugin[] = [];

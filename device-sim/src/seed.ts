@@ -2,11 +2,13 @@ import type pg from 'pg';
 import type { DemoWorld } from './demo.js';
 
 /** How a device is put in the registry (the broker's `registerDevice`, handed in). */
-export type RegisterDevice = (pool: pg.Pool, device: { id: string; siteId: string; kind: 'tag'; subjectId?: string; secret: string }) => Promise<void>;
+export type RegisterDevice = (pool: pg.Pool, device: { id: string; siteId: string; kind: 'tag' | 'sensor'; subjectId?: string; secret: string }) => Promise<void>;
 
 /**
  * Put the demo world into the registry: organisation units, sites, zones,
- * and each tag with the given secret. Safe to run again.
+ * each tag (the three scripted ones and the caseload's) and each victim's
+ * phone (kind `sensor`) with the given secret. Safe to run again. Devices are
+ * registered four at a time: each one costs a scrypt hash.
  */
 export async function seedDemo(pool: pg.Pool, world: DemoWorld, tagSecret: string, registerDevice: RegisterDevice): Promise<void> {
   for (const u of world.orgUnits) {
@@ -31,7 +33,14 @@ export async function seedDemo(pool: pg.Pool, world: DemoWorld, tagSecret: strin
       [z.id, z.siteId, z.kind, z.name.en, z.name['zh-CN'], JSON.stringify(geometry)],
     );
   }
-  for (const t of world.tags) {
-    await registerDevice(pool, { id: t.id, siteId: t.siteId, kind: 'tag', subjectId: t.subjectId, secret: tagSecret });
-  }
+  const devices: Array<Parameters<RegisterDevice>[1]> = [
+    ...world.tags.map((t) => ({ id: t.id, siteId: t.siteId, kind: 'tag' as const, subjectId: t.subjectId, secret: tagSecret })),
+    ...world.subjects.map((s) => ({ id: s.tagId, siteId: s.siteId, kind: 'tag' as const, subjectId: s.id, secret: tagSecret })),
+    ...world.subjects.flatMap((s) => (s.victim ? [{ id: s.victim.phoneId, siteId: s.siteId, kind: 'sensor' as const, secret: tagSecret }] : [])),
+  ];
+  let next = 0;
+  const worker = async () => {
+    while (next < devices.length) await registerDevice(pool, devices[next++]!);
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
 }

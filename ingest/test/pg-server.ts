@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +13,10 @@ const PG_BIN = '/usr/lib/postgresql/15/bin';
 /** A PostgreSQL 15 server in a temporary folder that a test can take away and bring back on the same port. */
 export interface PgServer {
   url: string;
+  /** The server's data directory (owned by the postgres OS user when run as root). */
+  dataDir: string;
+  /** The temporary folder holding it, the socket and server.log. */
+  dir: string;
   /** `pg_ctl stop -m fast`: every connection is cut, the port is closed. */
   stopServer(): Promise<void>;
   /** Start it again on the same port and data folder; resolves once it accepts connections. */
@@ -34,7 +38,7 @@ export function pgServerUnavailable(): string | undefined {
  * initdb into a temporary folder and start the server with pg_ctl on a free
  * port (socket in the same folder). As root, both run as the `postgres` OS user.
  */
-export async function startPgServer(): Promise<PgServer> {
+export async function startPgServer(opts: { settings?: Record<string, string> } = {}): Promise<PgServer> {
   const reason = pgServerUnavailable();
   if (reason) throw new Error(reason);
   const asUser = process.getuid?.() === 0 ? postgresUser() : undefined;
@@ -44,11 +48,16 @@ export async function startPgServer(): Promise<PgServer> {
   await run(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], { ...asUser });
   const port = await freePort();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  // extra settings go into postgresql.conf (no shell quoting of pg_ctl -o to get wrong)
+  const extra = Object.entries(opts.settings ?? {}).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'\n`).join('');
+  if (extra !== '') await appendFile(join(data, 'postgresql.conf'), `\n# added by the test\n${extra}`);
   const serverOpts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
   let running = false;
   const pgCtl = (args: string[]) => run(join(PG_BIN, 'pg_ctl'), ['-D', data, '-w', '-t', '60', ...args], { ...asUser });
   const server: PgServer = {
     url,
+    dataDir: data,
+    dir,
     async startServer() {
       await pgCtl(['-o', serverOpts, '-l', join(dir, 'server.log'), 'start']);
       running = true;
@@ -71,6 +80,8 @@ export async function startPgServer(): Promise<PgServer> {
   }
   return server;
 }
+
+export { postgresUser };
 
 async function accepts(url: string): Promise<boolean> {
   const c = new pg.Client({ connectionString: url });

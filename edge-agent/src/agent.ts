@@ -148,7 +148,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     handler.handle(topic, payload).catch((err: unknown) => log.error({ err, topic }, 'command handling failed / 命令处理失败'));
   });
 
-  const forwarder = new Forwarder(queue, client, { inflight: config.queue.inflight, log });
+  const forwarder = new Forwarder(queue, client, { inflight: config.queue.inflight, ratePerS: config.broker.max_publish_rate, log });
   forwarder.start();
   await host.start(config.drivers);
   void subscribe(host.devices());

@@ -40,6 +40,8 @@ export const AgentConfigSchema = Type.Object(
         ),
         keepalive_s: Type.Integer({ minimum: 5, maximum: 3600, default: 30 }),
         reconnect_ms: Type.Integer({ minimum: 100, maximum: 600_000, default: 1_000 }),
+        /** Most queued messages published per second (0: no limit); keep it under the broker's per-client rate limit (default 1 000). */
+        max_publish_rate: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 900 }),
       },
       { additionalProperties: false },
     ),

@@ -6,6 +6,12 @@ import type { DiskQueue, QueuedMessage } from './queue.js';
 export interface ForwarderOptions {
   /** Most QoS 1 publishes awaiting PUBACK at once. */
   inflight: number;
+  /**
+   * Most queue messages published per second, 0 for no limit. The broker disconnects a client over its
+   * per-client rate (`messagesPerClientPerSecond`, default 1 000), which would make a gateway flushing a
+   * backlog resend its window again and again: stay under it.
+   */
+  ratePerS?: number;
   /** Messages read from disk per page. */
   pageSize?: number;
   log: Logger;
@@ -28,6 +34,10 @@ export class Forwarder {
   private pumping = false;
   private unsubscribe: (() => void) | undefined;
   private readonly pageSize: number;
+  private readonly rate: number;
+  private tokens: number;
+  private refilledAt = Date.now();
+  private wake: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly queue: DiskQueue,
@@ -35,6 +45,25 @@ export class Forwarder {
     private readonly opts: ForwarderOptions,
   ) {
     this.pageSize = opts.pageSize ?? 500;
+    this.rate = opts.ratePerS ?? 0;
+    this.tokens = this.rate;
+  }
+
+  /** Token bucket holding one second's worth: true if one more publish fits the rate now. */
+  private takeToken(): boolean {
+    if (this.rate <= 0) return true;
+    const now = Date.now();
+    this.tokens = Math.min(this.rate, this.tokens + ((now - this.refilledAt) * this.rate) / 1000);
+    this.refilledAt = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    this.wake ??= setTimeout(() => {
+      this.wake = undefined;
+      this.pump();
+    }, Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.rate)));
+    return false;
   }
 
   start(): void {
@@ -47,6 +76,7 @@ export class Forwarder {
   stop(): void {
     this.running = false;
     this.unsubscribe?.();
+    if (this.wake !== undefined) clearTimeout(this.wake);
   }
 
   /** Publishes awaiting PUBACK. */
@@ -64,6 +94,7 @@ export class Forwarder {
           this.pageAt = 0;
           if (this.page.length === 0) return;
         }
+        if (!this.takeToken()) return;
         const m = this.page[this.pageAt++]!;
         this.cursor = m.id;
         this.outstanding++;

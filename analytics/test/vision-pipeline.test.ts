@@ -1,0 +1,121 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { pino } from 'pino';
+import { CamDetection, CamHealth, check, type MessageOf } from '@vigil/schemas';
+import { createPool, migrate } from '@vigil/ingest';
+import { backends } from '../../ingest/test/backends.js';
+import { loadRuntime, type VisionRuntime } from '../src/vision/runtime.js';
+import { startCamera, type CameraPipeline } from '../src/vision/camera.js';
+import { decodeJpeg } from '../src/vision/image.js';
+import { publishScene, startTestRtsp, type TestRtsp } from './vision-rtsp.js';
+
+const ffmpeg = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+const IMAGES = join(import.meta.dirname, '../../../shared/fixtures/images');
+const embedded = backends().find((b) => b.name.includes('embedded'))!;
+
+async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const stopChild = (c: ChildProcess | undefined) =>
+  new Promise<void>((resolve) => {
+    if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+    c.once('close', () => resolve());
+    c.kill('SIGKILL');
+  });
+
+describe('camera pipeline over real RTSP and ffmpeg', { skip: embedded.skip }, () => {
+  let rt: VisionRuntime;
+  let rtsp: TestRtsp;
+  let pool: pg.Pool;
+  let dir: string;
+  let publisher: ChildProcess | undefined;
+  let cam: CameraPipeline | undefined;
+  const published: Array<{ topic: string; msg: MessageOf<'cam.detection'> | MessageOf<'cam.health'> }> = [];
+
+  before(async () => {
+    [rt, rtsp, dir] = await Promise.all([
+      loadRuntime({ face: false, logger: pino({ level: 'silent' }) }),
+      startTestRtsp(),
+      mkdtemp(join(tmpdir(), 'vigil-cam-')),
+    ]);
+    pool = createPool(await embedded.start());
+    await migrate(pool);
+    await pool.query(`INSERT INTO org_units VALUES ('moj', NULL, 1, 'Ministry', '司法部'), ('pn', 'moj', 4, 'North', '北区')`);
+    await pool.query(`INSERT INTO sites VALUES ('prison-north', 'pn', 'prison', 'North prison', '北区监狱')`);
+  });
+  after(async () => {
+    await cam?.stop();
+    await stopChild(publisher);
+    await rtsp?.close();
+    await pool?.end();
+    await embedded.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('quiet frames are skipped; a person walking into the restricted zone raises an alert with a snapshot; a dropped stream is reported and reconnected', async () => {
+    const scene = { background: join(IMAGES, 'background.jpg'), person: join(IMAGES, 'ai-body.jpg'), quietS: 4, x: 190, y: 60, personH: 170 };
+    publisher = publishScene(ffmpeg, rtsp.publishUrl('yard'), scene);
+    await new Promise((r) => setTimeout(r, 1500));
+    cam = startCamera(
+      rt,
+      {
+        id: 'cam-yard-1',
+        site: 'prison-north',
+        url: rtsp.url('yard'),
+        transport: 'udp',
+        width: 320,
+        height: 240,
+        fps: 2,
+        scene: { zones: [{ id: 'fence', kind: 'restricted', polygon: [[170, 0], [320, 0], [320, 240], [170, 240]] }] },
+      },
+      { publish: (topic, msg) => void published.push({ topic, msg }), pool, snapshotDir: dir, ffmpegPath: ffmpeg, logger: pino({ level: 'silent' }), initialBackoffMs: 300, maxBackoffMs: 2000, stallMs: 2500 },
+    );
+    const health = () => published.filter((p) => p.msg.type === 'cam.health').map((p) => p.msg as MessageOf<'cam.health'>);
+    await until('cam.health online', () => health().find((h) => h.body.online));
+    const det = await until('zone intrusion', () => published.find((p) => p.msg.type === 'cam.detection'));
+    const msg = det.msg as MessageOf<'cam.detection'>;
+    assert.equal(det.topic, 'vigil/v1/prison-north/cam-yard-1/event');
+    assert.ok(check(CamDetection, msg).ok);
+    assert.deepEqual([msg.body.detection, msg.body.zone, msg.body.active, msg.body.people], ['zone_intrusion', 'fence', true, 1]);
+    const s = cam.analyser.stats;
+    assert.ok(s.skipped >= 2, `quiet frames skipped: ${JSON.stringify(s)}`);
+    assert.ok(s.analysed < s.frames, JSON.stringify(s));
+
+    await cam.idle();
+    const { rows } = await pool.query<{ rule: string; severity: string; evidence: { snapshot_ref?: string; msg_ids?: string[]; zone_id?: string }; title_zh: string }>(
+      `SELECT rule, severity, evidence, title_zh FROM alerts WHERE key = 'vision.zone_intrusion:cam-yard-1:fence'`,
+    );
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.rule, 'vision.zone_intrusion');
+    assert.equal(rows[0]!.evidence.zone_id, 'fence');
+    assert.deepEqual(rows[0]!.evidence.msg_ids, [msg.id]);
+    assert.equal(rows[0]!.evidence.snapshot_ref, msg.body.snapshot_ref);
+    const jpg = decodeJpeg(await readFile(join(dir, msg.body.snapshot_ref!)));
+    assert.deepEqual([jpg.width, jpg.height], [320, 240]);
+
+    // The camera goes away: reported offline, then reconnected with backoff when it is back.
+    await stopChild(publisher);
+    rtsp.unpublish('yard');
+    await until('cam.health offline', () => health().find((h) => !h.body.online), 20_000);
+    assert.ok(health().every((h) => check(CamHealth, h).ok));
+    const onlineBefore = health().filter((h) => h.body.online).length;
+    publisher = publishScene(ffmpeg, rtsp.publishUrl('yard'), scene);
+    await until('cam.health online again', () => health().filter((h) => h.body.online).length > onlineBefore, 30_000);
+    assert.ok(cam.source.stats.reconnects >= 1);
+    assert.ok(existsSync(join(dir, msg.body.snapshot_ref!)));
+  });
+});

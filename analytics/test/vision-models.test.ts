@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { loadRuntime, type VisionRuntime } from '../src/vision/runtime.js';
 import { analyseFrame } from '../src/vision/analyse.js';
 import { decodeJpeg, rotate90, scaleFrame, type RgbFrame } from '../src/vision/image.js';
-import { saveSnapshot } from '../src/vision/snapshot.js';
+import { saveEvidenceFrame } from '../src/vision/snapshot.js';
 import { CameraAnalyser } from '../src/vision/camera.js';
 
 const IMAGES = join(import.meta.dirname, '../../../shared/fixtures/images');
@@ -82,7 +82,7 @@ test('camera analyser: motion gating skips the empty room; a person walking in r
     const standing = paste(room, body, 150, 70);
     const intr = await an.process(standing, T + 3000);
     assert.deepEqual(intr.map((e) => [e.detection, e.zone, e.active]), [['zone_intrusion', 'fence', true]]);
-    const ref = await saveSnapshot(dir, 'cam-test', T + 3000, 1, standing, intr[0]!.tracks.map((t) => t.box));
+    const ref = await saveEvidenceFrame(dir, 'cam-test', T + 3000, 1, standing, intr[0]!.tracks.map((t) => t.box));
     const jpg = decodeJpeg(await readFile(join(dir, ref)));
     const b = intr[0]!.tracks[0]!.box;
     const px = (Math.round(b.y + 1) * jpg.width + Math.round(b.x + b.w / 2)) * 3;

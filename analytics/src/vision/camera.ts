@@ -10,7 +10,7 @@ import { startFrameSource, type FrameSource, type StreamHealth } from './frames.
 import type { RgbFrame } from './image.js';
 import { MotionGate, type MotionOptions } from './motion.js';
 import type { VisionRuntime } from './runtime.js';
-import { saveSnapshot } from './snapshot.js';
+import { saveEvidenceFrame } from './snapshot.js';
 import { Tracker, type TrackerOptions } from './tracker.js';
 import { zoneProblem } from './zones.js';
 
@@ -145,7 +145,7 @@ export function startCamera(rt: VisionRuntime, cfg: CameraConfig, out: CameraOut
     const events = await analyser.process(frame, ts);
     for (const ev of events) {
       const n = ++seq;
-      const ref = ev.active ? await saveSnapshot(out.snapshotDir, cfg.id, ts, n, frame, ev.tracks.map((t) => t.box)) : undefined;
+      const ref = ev.active ? await saveEvidenceFrame(out.snapshotDir, cfg.id, ts, n, frame, ev.tracks.map((t) => t.box)) : undefined;
       const msg = detectionMessage(cfg.id, n, ev, ts, frame, ref);
       await out.publish(deviceTopic(cfg.site, cfg.id, 'event'), msg);
       if (out.pool) {

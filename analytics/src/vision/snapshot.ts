@@ -39,7 +39,7 @@ export function drawBoxes(frame: RgbFrame, boxes: Box[], color: [number, number,
  * reference kept in the message and the alert: `<camera>/<ts>-<n>.jpg`,
  * relative to `dir`, so the store can move without rewriting alerts.
  */
-export async function saveSnapshot(dir: string, camera: string, ts: number, n: number, frame: RgbFrame, boxes: Box[]): Promise<string> {
+export async function saveEvidenceFrame(dir: string, camera: string, ts: number, n: number, frame: RgbFrame, boxes: Box[]): Promise<string> {
   const ref = `${camera}/${ts}-${n}.jpg`;
   const path = join(dir, ref);
   await mkdir(dirname(path), { recursive: true });

@@ -1,0 +1,12 @@
+export { loadRuntime, chooseBackend, humanModelsDir, type BackendName, type VisionRuntime, type RuntimeOptions } from './runtime.js';
+export { VisionError, type VisionErrorCode } from './errors.js';
+export { decodeJpeg, encodeJpeg, rotate90, scaleFrame, type RgbFrame, type Box } from './image.js';
+export { analyseFrame, torsoAngle, type AnalyseOptions, type FrameAnalysis, type PersonObservation } from './analyse.js';
+export { MotionGate, type MotionOptions, type MotionResult } from './motion.js';
+export { pointInPolygon, footPoint, zoneProblem, type ImageZone, type ZoneKind, type Point, type Polygon } from './zones.js';
+export { Tracker, type Track, type TrackerOptions } from './tracker.js';
+export { stepScene, initialSceneState, type SceneConfig, type SceneEvent, type SceneState, type DetectionKind } from './detections.js';
+export { detectionMessage, detectionDraft, detectionTitle, toFrameBox } from './alerts.js';
+export { drawBoxes, saveEvidenceFrame } from './snapshot.js';
+export { startFrameSource, type FrameSource, type FrameSourceOptions, type StreamHealth } from './frames.js';
+export { CameraAnalyser, startCamera, checkCameraConfig, type CameraConfig, type CameraOutputs, type CameraPipeline, type CameraStats } from './camera.js';

@@ -21,3 +21,5 @@ export {
   type LifecycleView,
 } from './lifecycle/transitions.js';
 export { loadZones } from './zone-store.js';
+export * from './vision/index.js';
+export * from './biometrics/index.js';

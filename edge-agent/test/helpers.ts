@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type pg from 'pg';
@@ -101,4 +102,29 @@ export interface Received {
   ts: number;
   type: string;
   body: Record<string, unknown>;
+}
+
+/** A child process running test/fixtures/agent-child.ts, with its stdout lines. */
+export interface ChildAgent {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+export function spawnAgent(args: readonly string[], env: Record<string, string> = {}): ChildAgent {
+  const fixture = new URL('./fixtures/agent-child.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], {
+    env: { PATH: process.env.PATH ?? '', VIGIL_EDGE_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let rest = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    const parts = (rest + d.toString()).split('\n');
+    rest = parts.pop()!;
+    lines.push(...parts);
+  });
+  child.stderr!.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter((l) => l !== '')));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, lines, exited };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { registerDevice } from '@vigil/broker';
-import { DEMO, seedDemo } from '@vigil/device-sim';
+import { DEMO, seedDemo, seedPrison } from '@vigil/device-sim';
 import { createPool } from '@vigil/ingest';
 import { ensureDevPki } from './dev-pki.js';
 import { startServiceProcess, type LineSink, type ServiceProcess } from './service-process.js';
@@ -69,6 +69,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const pool = createPool(databaseUrl);
     try {
       await seedDemo(pool, DEMO, tagSecret, registerDevice);
+      await seedPrison(pool, registerDevice);
     } finally {
       await pool.end();
     }

@@ -35,6 +35,14 @@ export interface RaiseOptions {
  */
 export async function raiseAlert(pool: pg.Pool, draft: AlertDraft, opts: RaiseOptions = {}): Promise<{ alert: Alert | undefined; isNew: boolean; outcome: RaiseOutcome }> {
   return inTransaction(pool, async (client) => {
+    if (draft.cause) {
+      // Each cause (message id, or timer id with its due time) applies once: a replay after a crash changes nothing.
+      const fresh = await client.query(`INSERT INTO alert_causes (key, cause) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`, [draft.key, draft.cause]);
+      if (fresh.rowCount === 0) {
+        const cur = await client.query<AlertRow>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE key = $1 ORDER BY raised_at DESC LIMIT 1`, [draft.key]);
+        return { alert: cur.rows[0] ? rowToAlert(cur.rows[0]) : undefined, isNew: false, outcome: 'duplicate' as const };
+      }
+    }
     for (let attempt = 0; ; attempt++) {
       const open = await client.query<AlertRow & { last_cause: string | null }>(
         `SELECT ${ALERT_COLUMNS}, last_cause FROM alerts WHERE key = $1 AND state NOT IN ('resolved', 'normal') FOR UPDATE`,
@@ -75,7 +83,6 @@ export async function raiseAlert(pool: pg.Pool, draft: AlertDraft, opts: RaiseOp
 }
 
 async function fold(client: pg.PoolClient, cur: AlertRow & { last_cause: string | null }, draft: AlertDraft) {
-  if (draft.cause && cur.last_cause === draft.cause) return { alert: rowToAlert(cur), isNew: false, outcome: 'duplicate' as const };
   const { rows } = await client.query<AlertRow>(
     `UPDATE alerts SET count = count + 1, last_at = GREATEST(last_at, to_timestamp($2 / 1000.0)), evidence = $3, active = true,
             cleared_at = NULL, last_cause = $4, updated_at = now()

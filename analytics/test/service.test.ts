@@ -79,18 +79,21 @@ test('a fix inside an exclusion zone is stored as an alert, with its transition,
   // Leaves and comes back: the same condition folds into the open alert.
   await dev.publishAsync(topic, JSON.stringify(newMessage('tag.fix', 'tag-7', 2, { lat: 31.2, lon: 121.45, acc_m: 5 }, t0 + 10_000)), { qos: 1 });
   await dev.publishAsync(topic, JSON.stringify(newMessage('tag.fix', 'tag-7', 3, { lat: 31.189, lon: 121.437, acc_m: 5 }, t0 + 20_000)), { qos: 1 });
-  await waitUntil(() => published.length === 2);
-  assert.equal(published[1]!.id, a.id);
-  assert.equal(published[1]!.count, 2);
-  assert.equal(published[1]!.last_ts, t0 + 20_000);
+  await waitUntil(() => published.length === 3);
+  // Leaving is "returned to normal" (still unacknowledged, ISA-18.2); coming back folds into the same alert.
+  assert.deepEqual([published[1]!.id, published[1]!.active, published[1]!.state], [a.id, false, 'raised']);
+  assert.equal(published[2]!.id, a.id);
+  assert.equal(published[2]!.count, 2);
+  assert.equal(published[2]!.active, true);
+  assert.equal(published[2]!.last_ts, t0 + 20_000);
   const n = await pool.query(`SELECT count(*)::int AS n FROM alerts`);
   assert.equal(n.rows[0].n, 1);
 
   // An invalid message is counted, not fatal: the next valid one is still processed.
   await dev.publishAsync(topic, '{"not":"an envelope"}', { qos: 1 });
   await dev.publishAsync(deviceTopic('cc-xuhui', 'tag-8', 'telemetry'), JSON.stringify(newMessage('tag.fix', 'tag-8', 1, { lat: 31.189, lon: 121.437, acc_m: 5 }, t0)), { qos: 1 });
-  await waitUntil(() => published.length === 3);
-  assert.equal(published[2]!.dev, 'tag-8');
+  await waitUntil(() => published.length === 4);
+  assert.equal(published[3]!.dev, 'tag-8');
   assert.equal(analytics.stats().invalid, 1);
   await dev.endAsync();
 });

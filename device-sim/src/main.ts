@@ -2,10 +2,15 @@ import { intEnv, readConfigOrExit, requiredEnv, urlEnv } from '@vigil/ingest';
 import { DEMO } from './demo.js';
 import { startFleet } from './fleet.js';
 import { createLogger } from './logger.js';
+import { buildTagFleet } from './tags/build.js';
+import { SimFleet } from './tags/fleet-sim.js';
+import { runRealtime } from './tags/realtime.js';
+import { createMqttSink } from './tags/sinks/mqtt.js';
 
 const log = createLogger('main');
 
 if (process.argv[2] === 'gates') await import('./gates/cli.js').then((m) => m.runGatesCli(process.argv.slice(3)));
+if (process.argv[2] === 'cameras') await import('./cameras/cli.js').then((m) => m.runCamerasCli(process.argv.slice(3)));
 
 const config = readConfigOrExit(() => ({
   mqttUrl: urlEnv('VIGIL_MQTT_URL', { protocols: ['mqtt:', 'mqtts:', 'ws:', 'wss:'] }),
@@ -16,11 +21,17 @@ const config = readConfigOrExit(() => ({
 }));
 
 const fleet = await startFleet({ ...config, tags: DEMO.tags });
+// the caseload: subjects on their daily routines at the site's local time, and the victims' phones
+const caseloadSink = createMqttSink({ url: config.mqttUrl, secretFor: () => config.tagSecret, logger: log });
+const now = Date.now();
+const caseload = buildTagFleet({ subjects: DEMO.subjects, zones: DEMO.zones, seed: now % 2 ** 32, startMs: now, tag: { fixIntervalMs: Math.max(config.fixIntervalMs, 10_000) } });
+await caseloadSink.connect(caseload.devices);
+const realtime = runRealtime(new SimFleet(caseload.devices, (ev) => caseloadSink.send(ev), now), { startMs: now, speed: 1, tickMs: 250 });
 process.stdout.write('VIGIL_SIM_READY\n');
-log.info({ tags: fleet.tags.map((t) => t.id), fixIntervalMs: config.fixIntervalMs }, 'demo tags publishing');
+log.info({ tags: fleet.tags.map((t) => t.id), caseload: caseload.devices.length, fixIntervalMs: config.fixIntervalMs }, 'demo tags publishing');
 
 const stop = () => {
-  fleet.close().then(
+  Promise.all([fleet.close(), realtime.stop().then(() => caseloadSink.close())]).then(
     () => process.exit(0),
     () => process.exit(1),
   );

@@ -65,13 +65,20 @@ export function createMqttSink(opts: MqttSinkOptions): MqttSink {
         connectTimeout: 30_000,
         keepalive: 120,
       });
+      // a refused login (CONNACK code) fails the run; a reset or timeout is retried by mqtt.js
+      const onError = (err: Error & { code?: unknown }) => {
+        if (typeof err.code === 'number') {
+          client.end(true);
+          reject(new Error(`${id}: connection refused (${err.message})`));
+        } else fail(`${id}: ${err.message}`);
+      };
       client.once('connect', () => {
         stats.connected++;
-        client.removeListener('error', reject);
+        client.removeListener('error', onError);
         client.on('error', (err) => fail(`${id}: ${err.message}`));
         resolve();
       });
-      client.once('error', reject);
+      client.on('error', onError);
       clients.set(id, client);
     });
   return {

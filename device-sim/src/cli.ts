@@ -1,0 +1,151 @@
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { hashSecret } from '@vigil/broker';
+import { createPool } from '@vigil/ingest';
+import { DEMO } from './demo.js';
+import { runLoad } from './load.js';
+import { loadScenario, ScenarioError } from './scenario/parse.js';
+import { runScenario } from './scenario/runner.js';
+import { scenarioTags } from './scenario/tag-fleet.js';
+import { runRealtime } from './tags/realtime.js';
+import { createMqttSink } from './tags/sinks/mqtt.js';
+import { createNmeaSink } from './tags/sinks/nmea-tcp.js';
+import type { EventSink } from './tags/fleet-sim.js';
+
+/**
+ * `vigil-sim` (`npm run sim -- …`):
+ *   vigil-sim scenario FILE [--seed N] [--speed X | --fast] (--mqtt URL --secret S | --nmea HOST:PORT)
+ *   vigil-sim load --tags N --interval S [--duration S] [--site ID] [--prefix P] [--register] --mqtt URL --secret S
+ * --mqtt and --secret default to VIGIL_MQTT_URL and VIGIL_SIM_TAG_SECRET; --register puts the load
+ * tags in the registry at DATABASE_URL (one scrypt hash for all). A bad setting exits 78 naming it.
+ */
+const USAGE = `usage / 用法:
+  vigil-sim scenario FILE [--seed N] [--speed X | --fast] (--mqtt URL --secret S | --nmea HOST:PORT)
+  vigil-sim load --tags N --interval S [--duration S] [--site ID] [--prefix P] [--register] --mqtt URL --secret S`;
+const log = pino({ name: 'vigil-sim' }, pino.destination(2));
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const bad = (what: string, why: string): never => {
+  process.stderr.write(`vigil-sim: ${what}: ${why} / 设置 ${what} 无效\n${USAGE}\n`);
+  process.exit(78);
+};
+const num = (name: string, v: string | undefined, dflt: number | undefined, min: number): number => {
+  if (v === undefined) return dflt ?? bad(`--${name}`, 'is required');
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) return bad(`--${name}`, `must be a number ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+const { values, positionals } = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        seed: { type: 'string' },
+        speed: { type: 'string' },
+        fast: { type: 'boolean' },
+        mqtt: { type: 'string' },
+        secret: { type: 'string' },
+        nmea: { type: 'string' },
+        tags: { type: 'string' },
+        interval: { type: 'string' },
+        duration: { type: 'string' },
+        site: { type: 'string' },
+        prefix: { type: 'string' },
+        register: { type: 'boolean' },
+        'report-every': { type: 'string' },
+      },
+    });
+  } catch (err) {
+    return bad('arguments', (err as Error).message);
+  }
+})();
+const [command, file] = positionals;
+const mqttUrl = () => values.mqtt ?? process.env.VIGIL_MQTT_URL ?? bad('--mqtt', 'is required (or VIGIL_MQTT_URL)');
+const secret = () => values.secret ?? process.env.VIGIL_SIM_TAG_SECRET ?? bad('--secret', 'is required (or VIGIL_SIM_TAG_SECRET)');
+
+if (command === 'scenario') {
+  if (!file) bad('FILE', 'is required');
+  let scenario;
+  try {
+    scenario = loadScenario(file!);
+  } catch (err) {
+    if (err instanceof ScenarioError || (err as NodeJS.ErrnoException).code === 'ENOENT') bad('FILE', (err as Error).message);
+    throw err;
+  }
+  const seed = num('seed', values.seed, scenario.seed, 0);
+  const speed = values.fast ? Infinity : num('speed', values.speed, 60, 0.01);
+  let sink: EventSink;
+  let connect: (devices: ReadonlyArray<{ id: string }>) => Promise<void>;
+  let close: () => Promise<void>;
+  if (values.nmea) {
+    const m = /^(.+):(\d+)$/.exec(values.nmea) ?? bad('--nmea', 'must be HOST:PORT');
+    const s = createNmeaSink({ host: m[1]!, port: Number(m[2]), logger: log });
+    [sink, connect, close] = [(ev) => s.send(ev), (d) => s.connect(d), () => s.close()];
+  } else {
+    const pw = secret();
+    const s = createMqttSink({ url: mqttUrl(), secretFor: () => pw, logger: log });
+    [sink, connect, close] = [(ev) => s.send(ev), (d) => s.connect(d), () => s.close()];
+  }
+  let count = 0;
+  const run = scenarioTags(scenario, DEMO, seed, (ev) => {
+    count++;
+    return sink(ev);
+  });
+  await connect(run.built.devices.filter((d) => !values.nmea || run.built.tags.has(d.id)));
+  say(`scenario "${scenario.name}", seed ${seed}, ${run.built.devices.length} devices, speed ${speed === Infinity ? 'as fast as possible' : `${speed}×`}`);
+  const rt = speed === Infinity ? null : runRealtime(run.fleet, { startMs: scenario.startMs, speed });
+  try {
+    await runScenario(scenario, {
+      injectors: { tag: run.injector },
+      advanceTo: (t) => (rt ? rt.advanceTo(t) : run.fleet.runUntil(t)),
+      onStep: (s) => say(`${new Date(s.atMs + 8 * 3_600_000).toISOString().slice(11, 19)} ${s.kind} ${s.device} ${s.action} ${JSON.stringify(s.args)}`),
+    });
+  } catch (err) {
+    await rt?.stop();
+    await close();
+    process.stderr.write(`vigil-sim: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  await rt?.stop();
+  await close();
+  say(`done: ${count} messages`);
+} else if (command === 'load') {
+  const tags = num('tags', values.tags, undefined, 1);
+  const intervalS = num('interval', values.interval, undefined, 0.1);
+  const site = values.site ?? 'cc-lingyin';
+  const prefix = values.prefix ?? 'load';
+  const pw = secret();
+  const url = mqttUrl();
+  if (values.register) {
+    const dbUrl = process.env.DATABASE_URL ?? bad('DATABASE_URL', 'is required with --register');
+    const pool = createPool(dbUrl);
+    const hash = await hashSecret(pw);
+    await pool.query(
+      `INSERT INTO devices (id, site_id, kind, secret_hash)
+       SELECT $1 || '-' || lpad(g::text, greatest(4, length(($3 - 1)::text)), '0'), $2, 'tag', $4 FROM generate_series(0, $3 - 1) g
+       ON CONFLICT (id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash, revoked_at = NULL`,
+      [prefix, site, tags, hash],
+    );
+    await pool.end();
+    say(`registered ${tags} tags ${prefix}-… at ${site}`);
+  }
+  const r = await runLoad({
+    mqttUrl: url,
+    secret: pw,
+    site,
+    prefix,
+    tags,
+    intervalS,
+    durationS: num('duration', values.duration, 60, 1),
+    seed: num('seed', values.seed, 1, 0),
+    reportEveryS: num('report-every', values['report-every'], 5, 1),
+    logger: log,
+    report: say,
+  });
+  say(
+    `tags ${r.connected}/${tags} connected in ${r.connectS.toFixed(1)} s; sent ${r.sent} (${r.sentPerS.toFixed(0)}/s), acked ${r.acked} (${r.ackedPerS.toFixed(0)}/s), target ${r.targetPerS.toFixed(0)}/s, ratio ${(r.ackedPerS / r.targetPerS).toFixed(2)}, errors ${r.errors}`,
+  );
+  process.exit(r.errors > 0 ? 1 : 0);
+} else {
+  bad('command', `unknown ${JSON.stringify(command ?? '')}`);
+}

@@ -110,39 +110,41 @@ function windowsStartingOn(schedule: Schedule, y: number, m: number, d: number, 
   return out;
 }
 
-const cache = new Map<string, Window[]>();
+/** Windows per schedule object and local day: a schedule is immutable once loaded (a reload makes new objects). */
+const cache = new WeakMap<Schedule, Map<string, Window[]>>();
 const DAY_MS = 86_400_000;
 
-/** Windows starting on the local day `dayOffset` days from the one containing `ts`, cached per schedule object and day. */
-function dayWindows(schedule: Schedule, ts: number, dayOffset: number, tzDefault: string, id: string): Window[] {
+/** Windows starting on the local day `dayOffset` days from the one containing `ts`. */
+function dayWindows(schedule: Schedule, ts: number, dayOffset: number, tzDefault: string): Window[] {
   const tz = schedule.timezone ?? tzDefault;
   const l = localParts(ts + dayOffset * DAY_MS, tz);
-  const key = `${id}|${tz}|${l.y}-${l.m}-${l.d}`;
-  let w = cache.get(key);
+  const key = `${tz}|${l.y}-${l.m}-${l.d}`;
+  let days = cache.get(schedule);
+  if (!days) cache.set(schedule, (days = new Map()));
+  let w = days.get(key);
   if (!w) {
     w = windowsStartingOn(schedule, l.y, l.m, l.d, l.wd, tz);
-    if (cache.size > 50_000) cache.clear();
-    cache.set(key, w);
+    if (days.size > 1000) days.clear();
+    days.set(key, w);
   }
   return w;
 }
 
 /**
- * The window in force at `ts`, or undefined. `id` names the schedule for the
- * cache (a zone or door id plus a version); schedules are small and change rarely.
+ * The window in force at `ts`, or undefined.
  */
-export function windowAt(schedule: Schedule, ts: number, tz: string, id: string): Window | undefined {
+export function windowAt(schedule: Schedule, ts: number, tz: string): Window | undefined {
   for (const off of [0, -1]) {
-    for (const w of dayWindows(schedule, ts, off, tz, id)) if (ts >= w.start && ts < w.end) return w;
+    for (const w of dayWindows(schedule, ts, off, tz)) if (ts >= w.start && ts < w.end) return w;
   }
   return undefined;
 }
 
 /** The first window starting after `ts` within the next 8 days, or undefined. */
-export function nextWindow(schedule: Schedule, ts: number, tz: string, id: string): Window | undefined {
+export function nextWindow(schedule: Schedule, ts: number, tz: string): Window | undefined {
   let best: Window | undefined;
   for (let off = 0; off <= 8 && !best; off++) {
-    for (const w of dayWindows(schedule, ts, off, tz, id)) if (w.start > ts && (!best || w.start < best.start)) best = w;
+    for (const w of dayWindows(schedule, ts, off, tz)) if (w.start > ts && (!best || w.start < best.start)) best = w;
   }
   return best;
 }

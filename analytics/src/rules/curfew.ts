@@ -40,7 +40,7 @@ function curfewZones(c: Compiled, dev: string, site: string): PreparedZone[] {
 
 /** The window containing `ts`, else the next one. */
 function windowFor(z: PreparedZone, ts: number, c: Compiled): Window | undefined {
-  return windowAt(z.cfg.schedule!, ts, c.ruleSet.timezone, z.scheduleId) ?? nextWindow(z.cfg.schedule!, ts, c.ruleSet.timezone, z.scheduleId);
+  return windowAt(z.cfg.schedule!, ts, c.ruleSet.timezone) ?? nextWindow(z.cfg.schedule!, ts, c.ruleSet.timezone);
 }
 
 function fresh(site: string, dev: string, zone: string, win: Window, at: CurfewState['at']): CurfewState {

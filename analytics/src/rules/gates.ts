@@ -51,7 +51,7 @@ export function doorDraft(c: Compiled, kind: Kind, s: { site: string; dev: strin
 
 /** True if the door is unlocked by schedule at `ts` (open then is by design). */
 export function unlockedBySchedule(d: DoorConfig | undefined, ts: number, c: Compiled): boolean {
-  return !!d?.unlock && windowAt(d.unlock, ts, c.ruleSet.timezone, `door:${d.site}/${d.id}`) !== undefined;
+  return !!d?.unlock && windowAt(d.unlock, ts, c.ruleSet.timezone) !== undefined;
 }
 
 const doorOf = (msg: Message) => (msg as MessageOf<'gate.state'>).body.door;
@@ -120,7 +120,7 @@ export const gatesRule: Rule<DoorState> = {
     const alerts: AlertDraft[] = [];
     const limit = (cfg?.held_open_s ?? c.ruleSet.defaults.held_open_s) * 1000;
     if (s.open && !s.held && now >= s.openSince + limit) {
-      const w = cfg?.unlock ? windowAt(cfg.unlock, now, c.ruleSet.timezone, `door:${cfg.site}/${cfg.id}`) : undefined;
+      const w = cfg?.unlock ? windowAt(cfg.unlock, now, c.ruleSet.timezone) : undefined;
       if (w) {
         // Open by design until the unlock ends; held open counts from then.
         s.openSince = w.end;

@@ -29,7 +29,7 @@ export function verdict(kind: 'inclusion' | 'exclusion', p: Placement): 'breach'
 
 /** True if the zone is in force at `ts` (no schedule: always). */
 export function inForce(z: PreparedZone, ts: number, c: Compiled): boolean {
-  return !z.cfg.schedule || windowAt(z.cfg.schedule, ts, c.ruleSet.timezone, z.scheduleId) !== undefined;
+  return !z.cfg.schedule || windowAt(z.cfg.schedule, ts, c.ruleSet.timezone) !== undefined;
 }
 
 function applies(z: PreparedZone, dev: string, site: string): boolean {

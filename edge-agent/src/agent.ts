@@ -78,8 +78,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   client.on('close', () => {
     if (!stopping) client.options.will = freshWill();
   });
-  client.on('error', (err) => log.warn({ err: err.message }, 'broker connection error / 代理服务器连接错误'));
-  client.on('offline', () => log.warn('broker unreachable; messages wait in the disk queue / 无法连接代理服务器，消息暂存磁盘队列'));
+  // one warning per outage, not one per reconnect attempt
+  let reported = false;
+  client.on('error', (err) => log[reported ? 'debug' : 'warn']({ err: err.message }, 'broker connection error / 代理服务器连接错误'));
+  client.on('offline', () => {
+    if (!reported) log.warn({ queueDepth: queue.depth() }, 'broker unreachable; messages wait in the disk queue / 无法连接代理服务器，消息暂存磁盘队列');
+    reported = true;
+  });
 
   const status = (): AgentStatusBody => statusBody({ version, startedAt, queueDepth: queue.depth(), dropped: queue.dropped(), drivers: host.statuses() });
   const publishStatus = (): void => {
@@ -105,6 +110,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   };
 
   client.on('connect', (connack) => {
+    reported = false;
     log.info({ url: config.broker.url, sessionPresent: connack.sessionPresent, queueDepth: queue.depth() }, 'connected to the broker / 已连接代理服务器');
     publishStatus();
     void subscribe(host.devices());
@@ -172,7 +178,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         await client.publishAsync(ownStatus, statusPayload(agentId, queue.takeSeq(agentId), body), { qos: 1, retain: true }).catch(() => undefined);
       }
       // a graceful disconnect: the broker does not send the will; the offline status above replaces it
-      await client.endAsync();
+      // forced when offline: mqtt.js never calls back a graceful end without a connection
+      await client.endAsync(!client.connected);
       queue.close();
       db.close();
       log.info('edge agent stopped / 边缘代理已停止');

@@ -12,4 +12,3 @@ export { defaultPriority, PRIORITY_RANK } from './priority.js';
 export { resultTopic } from './commands.js';
 export { EdgeError, ConfigError, type EdgeErrorCode } from './errors.js';
 export { createLogger, type Logger } from './logger.js';
-export { PLUGINS } from './plugins.js';

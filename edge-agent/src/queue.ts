@@ -56,6 +56,7 @@ export class DiskQueue {
   private flushScheduled = false;
   private acks: number[] = [];
   private acksScheduled = false;
+  private ackTimer: NodeJS.Timeout | undefined;
   private count: number;
   private byteCount: number;
   private droppedTotal = 0;
@@ -142,10 +143,13 @@ export class DiskQueue {
 
   /** The broker acknowledged message `id`: delete it (batched). */
   ack(id: number): void {
+    if (this.closed) return; // a PUBACK after close: the message stays and is sent again on the next start
     this.acks.push(id);
-    if (!this.acksScheduled) {
+    // acks are grouped for up to 20 ms: losing them in a crash only sends those messages again
+    if (this.acks.length >= 5_000) this.flushAcks();
+    else if (!this.acksScheduled) {
       this.acksScheduled = true;
-      setImmediate(() => this.flushAcks());
+      this.ackTimer = setTimeout(() => this.flushAcks(), 20);
     }
   }
 
@@ -243,12 +247,17 @@ export class DiskQueue {
 
   private flushAcks(): void {
     this.acksScheduled = false;
+    if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
     const ids = this.acks;
     if (ids.length === 0) return;
     this.acks = [];
     let n = 0;
     let freed = 0;
     try {
+      // no fsync for deletes: a delete lost in a power cut only sends a message again; the next
+      // append's fsync (synchronous = FULL) makes these WAL frames durable anyway
+      this.db.pragma('synchronous = NORMAL');
       this.db.transaction(() => {
         for (const id of ids) {
           const b = this.st.ackDel.get(id) as number | undefined;
@@ -263,6 +272,8 @@ export class DiskQueue {
     } catch (err) {
       // the rows stay and are sent again after a restart (at least once); consumers remove duplicates by id
       this.log.error({ err, acks: ids.length }, 'deleting acknowledged messages failed / 删除已确认消息失败');
+    } finally {
+      this.db.pragma('synchronous = FULL');
     }
   }
 }

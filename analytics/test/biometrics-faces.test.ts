@@ -15,6 +15,7 @@ import { detectFaces, similarity } from '../src/biometrics/faces.js';
 import { identify, verify } from '../src/biometrics/match.js';
 import { checkinMessage, judgeCheckin } from '../src/biometrics/checkin.js';
 import { loadTemplates, recordCheckin, saveTemplate } from '../src/biometrics/store.js';
+import { cardFaceDraft } from '../src/biometrics/gate.js';
 
 const IMAGES = join(import.meta.dirname, '../../../shared/fixtures/images');
 const cache = new Map<string, RgbFrame>();
@@ -114,6 +115,17 @@ test('check-in: the same man passes or goes to review with every score beside it
   const crowd = await judgeCheckin(rt, 'subj-vlado', templates['vlado']!, await photo('stock-group-2.jpg'));
   assert.deepEqual([crowd.result, crowd.face], ['fail', 'several_faces']);
   for (const body of [own, other, empty, crowd]) assert.ok(check(CheckinResult, checkinMessage('checkin-portal', 1, body, 1_764_000_000_000)).ok);
+});
+
+test('gate: a card read by someone whose face is not the holder\'s raises an alert naming the door, the holder and the score; the holder passes quietly', () => {
+  const read = { site: 'prison-north', dev: 'gw-block-a', door: 'door-a1', holder: 'staff-vlado', msgId: '0190b4a0-0000-7000-8000-000000000001', ts: 1_764_000_000_000 };
+  const stranger = cardFaceDraft({ ...read, verdict: verify(rt, desc('linda'), templates['vlado']!) });
+  assert.ok(stranger);
+  assert.equal(stranger.key, 'biometrics.card_face_mismatch:door-a1:staff-vlado');
+  assert.equal(stranger.evidence.door, 'door-a1');
+  assert.match(stranger.title.en, /score 0\.\d\d < 0\.30/);
+  assert.match(stranger.title['zh-CN'], /门卡与持卡人人脸不符/);
+  assert.equal(cardFaceDraft({ ...read, verdict: verify(rt, desc('vlado1'), templates['vlado']!) }), undefined);
 });
 
 const embedded = backends().find((b) => b.name.includes('embedded'))!;

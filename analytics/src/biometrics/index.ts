@@ -3,3 +3,4 @@ export { enrolFace, REJECT_TEXT, type FaceTemplate, type EnrolOptions, type Phot
 export { verify, identify, judge, templateScore, DEFAULT_THRESHOLDS, type MatchThresholds, type MatchVerdict, type Candidate } from './match.js';
 export { judgeCheckin, checkinMessage, DEFAULT_CHECKIN_THRESHOLDS, type CheckinThresholds, type CheckinFix } from './checkin.js';
 export { saveTemplate, loadTemplates, recordCheckin } from './store.js';
+export { cardFaceDraft, type CardFaceCheck } from './gate.js';

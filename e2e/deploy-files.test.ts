@@ -74,3 +74,32 @@ test('helm: every .Values path the templates use exists in values.yaml; every se
   }
   assert.deepEqual(undocumented(templates + JSON.stringify(values)), []);
 });
+
+test('grafana: every metric the dashboard plots is exported by a service, and its SQL runs on a migrated database', { timeout: 120_000 }, async () => {
+  const dash = JSON.parse(readFileSync(join(DEPLOY, 'grafana', 'vigil-overview.json'), 'utf8')) as {
+    panels: { title: string; targets: { expr?: string; rawSql?: string }[] }[];
+  };
+  const sources = ['broker/src/prometheus.ts', 'ingest/src/metrics.ts'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
+  const exported = new Set([...sources.matchAll(/name: '(vigil_[a-z_]+)'/g)].map((m) => m[1]!));
+  const targets = dash.panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, ...t })));
+  const plotted = new Set<string>();
+  for (const t of targets.filter((x) => x.expr)) {
+    for (const [, metric] of t.expr!.matchAll(/\b(vigil_[a-z_]+?)(?:_bucket)?\b[[{(\s)]/g)) {
+      plotted.add(metric!);
+      assert.ok(exported.has(metric!), `${t.panel}: ${metric} is exported`);
+    }
+  }
+  assert.ok(plotted.size >= 8, `the dashboard plots the broker's and ingest's metrics (${[...plotted].join(', ')})`);
+  const { createPool, migrate, startEmbeddedDatabase } = await import('@vigil/ingest');
+  const db = await startEmbeddedDatabase({ port: 0 });
+  const pool = createPool(db.url);
+  try {
+    await migrate(pool);
+    const sqls = targets.filter((x) => x.rawSql);
+    assert.ok(sqls.length >= 2);
+    for (const t of sqls) await pool.query(t.rawSql!.replace(/\$__timeFilter\((\w+)\)/g, "$1 > now() - interval '1 day'"));
+  } finally {
+    await pool.end();
+    await db.close();
+  }
+});

@@ -35,6 +35,8 @@ const num = (name: string, v: string | undefined, dflt: number | undefined, min:
   return n;
 };
 
+if (process.argv[2] === 'cameras') await import('./cameras/cli.js').then((m) => m.runCamerasCli(process.argv.slice(3)));
+
 const { values, positionals } = (() => {
   try {
     return parseArgs({

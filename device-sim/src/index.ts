@@ -27,3 +27,7 @@ export type { Injector, Injectors, TargetKind } from './scenario/types.js';
 export { parseScenario, loadScenario, ScenarioError, type Scenario, type Step } from './scenario/parse.js';
 export { runScenario, type RunOptions } from './scenario/runner.js';
 export { scenarioTags, type ScenarioTags } from './scenario/tag-fleet.js';
+export { startCameras, type CameraSim, type CameraSimOptions, type CameraSpec, type CameraStatus } from './cameras/cameras.js';
+export { CameraInjector, CAMERA_ACTIONS } from './cameras/injector.js';
+export { SCENES, DEFAULT_FRAMES_DIR, isScene, type Scene } from './cameras/scenes.js';
+export { CameraSimError, type CameraSimErrorCode } from './cameras/errors.js';

@@ -14,6 +14,8 @@ import { backends } from '../../ingest/test/backends.js';
 import { loadRuntime, type VisionRuntime } from '../src/vision/runtime.js';
 import { startCamera, type CameraPipeline } from '../src/vision/camera.js';
 import { decodeJpeg } from '../src/vision/image.js';
+import { analyseFrame } from '../src/vision/analyse.js';
+import { recordCameraMessage } from '../src/vision/store.js';
 import { publishScene, startTestRtsp, type TestRtsp } from './vision-rtsp.js';
 
 const ffmpeg = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
@@ -52,6 +54,8 @@ describe('camera pipeline over real RTSP and ffmpeg', { skip: embedded.skip }, (
       startTestRtsp(),
       mkdtemp(join(tmpdir(), 'vigil-cam-')),
     ]);
+    // Warm the kernels (the first inference compiles them) so the camera's first frame is not seconds late.
+    await analyseFrame(rt, { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3) });
     pool = createPool(await embedded.start());
     await migrate(pool);
     await pool.query(`INSERT INTO org_units VALUES ('moj', NULL, 1, 'Ministry', '司法部'), ('pn', 'moj', 4, 'North', '北区')`);
@@ -67,7 +71,7 @@ describe('camera pipeline over real RTSP and ffmpeg', { skip: embedded.skip }, (
   });
 
   test('quiet frames are skipped; a person walking into the restricted zone raises an alert with a snapshot; a dropped stream is reported and reconnected', async () => {
-    const scene = { background: join(IMAGES, 'background.jpg'), person: join(IMAGES, 'ai-body.jpg'), quietS: 4, x: 190, y: 60, personH: 170 };
+    const scene = { background: join(IMAGES, 'background.jpg'), person: join(IMAGES, 'ai-body.jpg'), quietS: 6, x: 190, y: 60, personH: 170 };
     publisher = publishScene(ffmpeg, rtsp.publishUrl('yard'), scene);
     await new Promise((r) => setTimeout(r, 1500));
     cam = startCamera(
@@ -82,7 +86,7 @@ describe('camera pipeline over real RTSP and ffmpeg', { skip: embedded.skip }, (
         fps: 2,
         scene: { zones: [{ id: 'fence', kind: 'restricted', polygon: [[170, 0], [320, 0], [320, 240], [170, 240]] }] },
       },
-      { publish: (topic, msg) => void published.push({ topic, msg }), pool, snapshotDir: dir, ffmpegPath: ffmpeg, logger: pino({ level: 'silent' }), initialBackoffMs: 300, maxBackoffMs: 2000, stallMs: 2500 },
+      { publish: async (topic, msg) => (published.push({ topic, msg }), await recordCameraMessage(pool, 'prison-north', msg)), pool, snapshotDir: dir, ffmpegPath: ffmpeg, logger: pino({ level: 'silent' }), initialBackoffMs: 300, maxBackoffMs: 2000, stallMs: 2500 },
     );
     const health = () => published.filter((p) => p.msg.type === 'cam.health').map((p) => p.msg as MessageOf<'cam.health'>);
     await until('cam.health online', () => health().find((h) => h.body.online));
@@ -104,6 +108,8 @@ describe('camera pipeline over real RTSP and ffmpeg', { skip: embedded.skip }, (
     assert.equal(rows[0]!.evidence.zone_id, 'fence');
     assert.deepEqual(rows[0]!.evidence.msg_ids, [msg.id]);
     assert.equal(rows[0]!.evidence.snapshot_ref, msg.body.snapshot_ref);
+    const det2 = await pool.query<{ label: string; zone_id: string; snapshot_ref: string }>(`SELECT label, zone_id, snapshot_ref FROM detections WHERE msg_id = $1`, [msg.id]);
+    assert.deepEqual(det2.rows, [{ label: 'zone_intrusion', zone_id: 'fence', snapshot_ref: msg.body.snapshot_ref }]);
     const jpg = decodeJpeg(await readFile(join(dir, msg.body.snapshot_ref!)));
     assert.deepEqual([jpg.width, jpg.height], [320, 240]);
 
@@ -112,6 +118,8 @@ describe('camera pipeline over real RTSP and ffmpeg', { skip: embedded.skip }, (
     rtsp.unpublish('yard');
     await until('cam.health offline', () => health().find((h) => !h.body.online), 20_000);
     assert.ok(health().every((h) => check(CamHealth, h).ok));
+    const stored = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM device_events WHERE type = 'cam.health' AND device_id = 'cam-yard-1' AND body->>'online' = 'false'`);
+    assert.equal(Number(stored.rows[0]!.n), 1, 'the outage is kept');
     const onlineBefore = health().filter((h) => h.body.online).length;
     publisher = publishScene(ffmpeg, rtsp.publishUrl('yard'), scene);
     await until('cam.health online again', () => health().filter((h) => h.body.online).length > onlineBefore, 30_000);

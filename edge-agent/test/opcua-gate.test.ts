@@ -4,51 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PRISON, prisonGateLayout, startGateServer, type GateServer } from '@vigil/device-sim';
-import { deviceTopic, newMessage, validate, type BodyOf, type MessageKind } from '@vigil/schemas';
+import type { MessageKind } from '@vigil/schemas';
 import { pino } from 'pino';
-import type { Driver, DriverContext, DriverState } from '../src/index.js';
-import { opcuaGatePlugin, type OpcuaGateConfig } from '../src/drivers/opcua/index.js';
+import type { Driver } from '../src/index.js';
+import { DoorTracker, opcuaGatePlugin, type OpcuaGateConfig } from '../src/drivers/opcua/index.js';
+import { recordingContext, until } from './opcua-context.js';
 
 const USER = { username: 'edge-agent', password: 'edge-agent-secret-1' };
 const START = Date.parse('2026-03-01T08:00:00Z');
 const SITE = PRISON.siteId;
-
-interface Emitted {
-  device: string;
-  type: MessageKind;
-  body: Record<string, unknown>;
-  ts: number | undefined;
-}
-
-/** A DriverContext that checks every emit is a valid Vigil message and records it. */
-function recordingContext() {
-  const emits: Emitted[] = [];
-  const states: Array<{ state: DriverState; detail?: string }> = [];
-  const counts = new Map<string, number>();
-  let seq = 0;
-  const ctx: DriverContext = {
-    name: 'gates',
-    site: SITE,
-    log: pino({ level: 'silent' }),
-    async emit<K extends MessageKind>(device: string, type: K, body: BodyOf<K>, opts?: { ts?: number }) {
-      const msg = newMessage(type, device, ++seq, body, opts?.ts);
-      const v = validate(deviceTopic(SITE, device, 'event'), JSON.stringify(msg));
-      assert.ok(v.ok, `invalid ${type}: ${JSON.stringify(v)}`);
-      emits.push({ device, type, body: body as Record<string, unknown>, ts: opts?.ts });
-    },
-    setState: (state, detail) => states.push({ state, detail }),
-    count: (reason, n = 1) => counts.set(reason, (counts.get(reason) ?? 0) + n),
-  };
-  return { ctx, emits, states, counts };
-}
-
-const until = async (what: string, cond: () => boolean, ms = 15_000) => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('opcua-gate driver against the gate simulator (Basic256Sha256 SignAndEncrypt, user name)', () => {
   let dir: string;
@@ -80,7 +44,7 @@ describe('opcua-gate driver against the gate simulator (Basic256Sha256 SignAndEn
     dir = mkdtempSync(join(tmpdir(), 'vigil-opcua-gate-'));
     server = await startServer(0);
     port = server.port;
-    rec = recordingContext();
+    rec = recordingContext(SITE);
     driver = opcuaGatePlugin.create(config(), rec.ctx);
     await driver.start();
   });
@@ -211,11 +175,13 @@ describe('opcua-gate driver refusals', () => {
         doors: [{ id: 'pn-a-main', path: 'pn-block-a/pn-a-main' }],
         reconnectMaxDelayMs: 5000,
       };
-      for (const cfg of [base, { ...base, password: USER.password, acceptUnknownServerCertificate: false, pkiDir: join(dir, 'agent-pki-2') }]) {
-        const rec = recordingContext();
+      const untrusted: OpcuaGateConfig = { ...base, password: USER.password, acceptUnknownServerCertificate: false, pkiDir: join(dir, 'agent-pki-2') };
+      for (const cfg of [base, untrusted]) {
+        const rec = recordingContext(SITE);
         const d = opcuaGatePlugin.create(cfg, rec.ctx);
         await d.start();
         assert.equal(rec.states.at(-1)?.state, 'down', JSON.stringify(rec.states));
+        assert.match(rec.states.at(-1)!.detail!, cfg === base ? /BadUserAccessDenied/ : /BadCertificateUntrusted/);
         assert.equal(rec.emits.length, 0);
         assert.equal((await d.command!('pn-a-main', 'lock', {})).status, 'error');
         await d.stop();
@@ -224,5 +190,32 @@ describe('opcua-gate driver refusals', () => {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('DoorTracker (the value-to-message mapping)', () => {
+  test('a LastCard that is not JSON or breaks the gate.access schema is dropped and counted, never published', () => {
+    const t = new DoorTracker('d1');
+    assert.deepEqual(t.update('lastCard', '', undefined), [], 'no read yet');
+    assert.deepEqual(t.update('lastCard', '{oops', undefined).map((o) => o.type), ['bad']);
+    const tooLong = JSON.stringify({ seq: 2, card: 'x'.repeat(65), direction: 'in', granted: true, reason: 'granted', time: '2026-03-01T08:00:00Z' });
+    const out = t.update('lastCard', tooLong, undefined);
+    assert.equal(out[0]!.type, 'bad');
+    assert.match((out[0] as { detail: string }).detail, /card/);
+    const ok = t.update('lastCard', JSON.stringify({ seq: 3, card: 'C1', direction: 'out', granted: false, reason: 'lockdown', time: '2026-03-01T08:00:01Z' }), undefined);
+    assert.deepEqual(ok, [{ type: 'gate.access', body: { door: 'd1', card: 'C1', direction: 'out', granted: false, reason: 'lockdown' }, ts: Date.parse('2026-03-01T08:00:01Z') }]);
+  });
+
+  test('the read already on the PLC at first sight is history; alarms on first sight only when active; state once all parts are known', () => {
+    const t = new DoorTracker('d2');
+    assert.deepEqual(t.update('lastCard', JSON.stringify({ seq: 9, card: 'C9', granted: true, time: '2026-03-01T07:00:00Z' }), undefined), []);
+    assert.deepEqual(t.update('forced', false, undefined), []);
+    assert.deepEqual(t.update('tamper', true, 1_800_000_000_000), [{ type: 'gate.alarm', body: { door: 'd2', alarm: 'tamper', active: true }, ts: 1_800_000_000_000 }]);
+    assert.deepEqual(t.flush(), [], 'state incomplete');
+    t.update('state', true, undefined);
+    for (const f of ['locked', 'heldOpen', 'lockdown'] as const) t.update(f, false, undefined);
+    assert.deepEqual(t.flush(), [{ type: 'gate.state', body: { door: 'd2', open: true, locked: false, forced: false, held_open: false, tamper: true, lockdown: false }, ts: 1_800_000_000_000 }]);
+    assert.deepEqual(t.flush(), [], 'sent once, then nothing until a change');
+    assert.deepEqual(t.update('state', 'sideways', undefined)[0]!.type, 'bad');
   });
 });

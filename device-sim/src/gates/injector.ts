@@ -43,7 +43,8 @@ const bool = (args: Record<string, unknown>, key: string, dflt: boolean): boolea
  * - `denials` `{ count? = 3, card? }` — repeated refused reads of an unknown card.
  * - `close`, `lock`, `unlock`, `lockdown`, `release` — as the PLC's own methods.
  *
- * Each resolves once the controller's state has changed.
+ * Scenario files may spell actions with hyphens (`held-open`). Each resolves
+ * once the controller's state has changed.
  */
 export class GateInjector implements Injector {
   readonly #model: GateModel;
@@ -56,8 +57,9 @@ export class GateInjector implements Injector {
     this.#passages = passages;
   }
 
-  async inject(device: string, action: string, args: Record<string, unknown>): Promise<void> {
+  async inject(device: string, actionName: string, args: Record<string, unknown>): Promise<void> {
     const m = this.#model;
+    const action = actionName.replace(/-/g, '_');
     if (action === 'lockdown' || action === 'release') {
       const area = this.#scope(device);
       if (action === 'lockdown') m.lockdown(area);

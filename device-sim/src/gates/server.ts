@@ -106,6 +106,9 @@ const sameSecret = (a: string, b: string) => {
  *       LastCard String  JSON {seq, card, direction, granted, reason, time} or "" before the first read
  * ```
  *
+ * Source timestamps are simulated time, so a fast clock gives the same
+ * timestamps run after run.
+ *
  * Methods answer BadInvalidState when the controller refuses (Unlock during
  * a lockdown); Lockdown/Release return how many doors they affected.
  */
@@ -144,17 +147,21 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
   const ns = addressSpace.registerNamespace(GATES_NAMESPACE_URI);
   const variables = buildAddressSpace(ns, addressSpace.rootFolder.objects, model);
 
-  const sync = (doorId: string) => {
+  const sync = (doorId: string, all = false) => {
     const d = model.door(doorId);
     for (const [name, def] of Object.entries(DOOR_VARIABLES)) {
       const v = variables.doors.get(`${doorId}.${name}`)!;
       const value = def.get(d);
-      if (v.readValue().value.value !== value) v.setValueFromSource(new Variant({ dataType: def.dataType, value }));
+      if (all || v.readValue().value.value !== value) v.setValueFromSource(new Variant({ dataType: def.dataType, value }), StatusCodes.Good, new Date(clock.now()));
     }
   };
+  for (const id of model.doorIds()) sync(id, true);
   const unsubscribe = model.onChange((c) => {
     if (c.kind === 'door') sync(c.id);
-    else variables.areas.get(c.id)!.setValueFromSource(new Variant({ dataType: DataType.Boolean, value: model.areaLockdown(c.id) }));
+    else
+      variables.areas
+        .get(c.id)!
+        .setValueFromSource(new Variant({ dataType: DataType.Boolean, value: model.areaLockdown(c.id) }), StatusCodes.Good, new Date(clock.now()));
   });
 
   await server.start();

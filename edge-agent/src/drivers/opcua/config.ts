@@ -51,8 +51,13 @@ export const OpcuaGateConfig = Type.Object(
 export type OpcuaGateConfig = Static<typeof OpcuaGateConfig>;
 export type OpcuaDoorConfig = Static<typeof OpcuaDoorConfig>;
 
-/** The door variables the driver reads, by their browse names under the door object. */
+/**
+ * The door variables the driver reads, by their browse names under the door
+ * object. Changes at the same instant are handled in this order, so a card
+ * read comes before the alarm it causes.
+ */
 export const DOOR_FIELDS = {
+  lastCard: 'LastCard',
   state: 'State',
   locked: 'Locked',
   forced: 'Forced',
@@ -61,6 +66,5 @@ export const DOOR_FIELDS = {
   antiPassback: 'AntiPassback',
   deniedRepeatedly: 'DeniedRepeatedly',
   lockdown: 'LockdownActive',
-  lastCard: 'LastCard',
 } as const;
 export type DoorField = keyof typeof DOOR_FIELDS;

@@ -59,7 +59,7 @@ export class OpcuaGateDriver implements Driver {
   #attempt = 0;
   #connecting: Promise<void> | undefined;
   #chain: Promise<void> = Promise.resolve();
-  #dirty = new Set<string>();
+  #pending: Array<{ door: string; field: DoorField; value: unknown; ts: number | undefined }> = [];
   #flushScheduled = false;
 
   constructor(config: OpcuaGateConfig, ctx: DriverContext) {
@@ -247,8 +247,7 @@ export class OpcuaGateDriver implements Driver {
           return;
         }
         const ts = (dataValue.sourceTimestamp ?? dataValue.serverTimestamp)?.getTime();
-        this.#handle(at.door, this.#trackers.get(at.door)!.update(at.field, dataValue.value.value, ts));
-        this.#dirty.add(at.door);
+        this.#pending.push({ door: at.door, field: at.field, value: dataValue.value.value, ts });
         this.#scheduleFlush();
       });
       await new Promise<void>((resolve, reject) => {
@@ -263,14 +262,25 @@ export class OpcuaGateDriver implements Driver {
     this.#ctx.log.info({ doors: nodes.doors.size, endpointUrl: c.endpointUrl }, 'door controller subscribed');
   }
 
+  /**
+   * One notification message lists changes item by item, not in time order;
+   * take the whole batch, put it in source-time order (stable, so the same
+   * instant keeps item order), then publish each door's state once.
+   */
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     setImmediate(() => {
       this.#flushScheduled = false;
-      const doors = [...this.#dirty];
-      this.#dirty.clear();
-      for (const d of doors) this.#handle(d, this.#trackers.get(d)!.flush());
+      const batch = this.#pending;
+      this.#pending = [];
+      batch.sort((a, b) => (a.ts ?? 0) - (b.ts ?? 0));
+      const dirty = new Set<string>();
+      for (const u of batch) {
+        this.#handle(u.door, this.#trackers.get(u.door)!.update(u.field, u.value, u.ts));
+        dirty.add(u.door);
+      }
+      for (const d of dirty) this.#handle(d, this.#trackers.get(d)!.flush());
     });
   }
 

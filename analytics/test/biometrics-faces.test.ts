@@ -14,7 +14,8 @@ import { enrolFace, type FaceTemplate } from '../src/biometrics/enrol.js';
 import { detectFaces, similarity } from '../src/biometrics/faces.js';
 import { identify, verify } from '../src/biometrics/match.js';
 import { checkinMessage, judgeCheckin } from '../src/biometrics/checkin.js';
-import { loadTemplates, recordCheckin, saveTemplate } from '../src/biometrics/store.js';
+import { loadTemplates, pendingCheckins, recordCheckin, reviewCheckin, saveTemplate } from '../src/biometrics/store.js';
+import { missedCheckins } from '../src/biometrics/missed.js';
 import { cardFaceDraft } from '../src/biometrics/gate.js';
 
 const IMAGES = join(import.meta.dirname, '../../../shared/fixtures/images');
@@ -128,6 +129,18 @@ test('gate: a card read by someone whose face is not the holder\'s raises an ale
   assert.equal(cardFaceDraft({ ...read, verdict: verify(rt, desc('vlado1'), templates['vlado']!) }), undefined);
 });
 
+test('a check-in not made by its deadline plus grace is an alert; one made in time, or a deadline not yet passed, is not', () => {
+  const T = 1_764_000_000_000;
+  const due = [
+    { subject: 's1', site: 'cc-xuhui', dev: 'checkin-portal', requestId: 'r1', dueTs: T + 600_000, graceMs: 60_000 },
+    { subject: 's2', site: 'cc-xuhui', dev: 'checkin-portal', requestId: 'r2', dueTs: T + 600_000, graceMs: 60_000 },
+    { subject: 's3', site: 'cc-xuhui', dev: 'checkin-portal', requestId: 'r3', dueTs: T + 900_000, graceMs: 60_000 },
+  ];
+  const issued = { r1: T, r2: T, r3: T };
+  const got = missedCheckins(due, [{ subject: 's1', ts: T + 300_000 }, { subject: 's2', ts: T - 5000 }], issued, T + 700_000);
+  assert.deepEqual(got.map((a) => [a.key, a.ts, a.title['zh-CN']]), [['checkin.missed:s2:r2', T + 660_000, '未按时报到']]);
+});
+
 const embedded = backends().find((b) => b.name.includes('embedded'))!;
 describe(`templates and check-ins stored on ${embedded.name}`, { skip: embedded.skip }, () => {
   let pool: pg.Pool;
@@ -157,5 +170,12 @@ describe(`templates and check-ins stored on ${embedded.name}`, { skip: embedded.
     const rows = (await pool.query<{ result: string; review_state: string; lat: number }>(`SELECT result, review_state, lat FROM checkins ORDER BY time`)).rows;
     assert.deepEqual(rows.map((r) => [r.result, r.review_state]), [['fail', 'pending'], ['pass', 'none']], 'stored once each; the failure is pending review');
     assert.equal(rows[0]!.lat, 31.19);
+    const queue = await pendingCheckins(pool, 'cc-xuhui');
+    assert.deepEqual(queue.map((q) => [q.msgId, q.subject, q.result]), [[fail.id, 'subj-vlado', 'fail']]);
+    assert.equal(await reviewCheckin(pool, fail.id, 'officer-3', false, 1_764_000_100_000), true);
+    assert.equal(await reviewCheckin(pool, fail.id, 'officer-4', true, 1_764_000_200_000), false, 'reviewed once');
+    assert.deepEqual(await pendingCheckins(pool, 'cc-xuhui'), []);
+    const done = (await pool.query<{ review_state: string; reviewed_by: string }>(`SELECT review_state, reviewed_by FROM checkins WHERE msg_id = $1`, [fail.id])).rows[0];
+    assert.deepEqual(done, { review_state: 'rejected', reviewed_by: 'officer-3' });
   });
 });

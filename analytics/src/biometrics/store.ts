@@ -36,3 +36,32 @@ export async function recordCheckin(pool: pg.Pool, site: string, msg: MessageOf<
     [msg.ts, msg.id, b.subject, msg.dev, site, b.result, b.liveness?.score ?? null, b.match?.score ?? null, b.lat ?? null, b.lon ?? null, b.acc_m ?? null, b.result === 'pass' ? 'none' : 'pending'],
   );
 }
+
+/** A check-in waiting for an officer. */
+export interface PendingCheckin {
+  msgId: string;
+  ts: number;
+  subject: string;
+  result: string;
+  faceMatchScore: number | null;
+  livenessScore: number | null;
+}
+
+/** The review queue of a site, oldest first. */
+export async function pendingCheckins(pool: pg.Pool, site: string): Promise<PendingCheckin[]> {
+  const { rows } = await pool.query<{ msg_id: string; ms: string; subject_id: string; result: string; face_match_score: number | null; liveness_score: number | null }>(
+    `SELECT msg_id, (extract(epoch FROM time) * 1000)::bigint AS ms, subject_id, result, face_match_score, liveness_score
+       FROM checkins WHERE site_id = $1 AND review_state = 'pending' ORDER BY time`,
+    [site],
+  );
+  return rows.map((r) => ({ msgId: r.msg_id, ts: Number(r.ms), subject: r.subject_id, result: r.result, faceMatchScore: r.face_match_score, livenessScore: r.liveness_score }));
+}
+
+/** An officer's decision on a pending check-in; false if it was not pending (already reviewed or unknown). */
+export async function reviewCheckin(pool: pg.Pool, msgId: string, officer: string, approve: boolean, atMs: number): Promise<boolean> {
+  const r = await pool.query(
+    `UPDATE checkins SET review_state = $3, reviewed_by = $2, reviewed_at = to_timestamp($4 / 1000.0) WHERE msg_id = $1 AND review_state = 'pending'`,
+    [msgId, officer, approve ? 'approved' : 'rejected', atMs],
+  );
+  return (r.rowCount ?? 0) > 0;
+}

@@ -10,3 +10,5 @@ export { detectionMessage, detectionDraft, detectionTitle, toFrameBox } from './
 export { drawBoxes, saveEvidenceFrame } from './snapshot.js';
 export { startFrameSource, type FrameSource, type FrameSourceOptions, type StreamHealth } from './frames.js';
 export { CameraAnalyser, startCamera, checkCameraConfig, type CameraConfig, type CameraOutputs, type CameraPipeline, type CameraStats } from './camera.js';
+export { readCamerasFile, CamerasFile } from './cameras-file.js';
+export { recordCameraMessage } from './store.js';

@@ -36,6 +36,7 @@ test('vigil-vision: a bad setting exits 78 and names it, the field inside the ca
       const r = await runCli(env);
       assert.equal(r.code, 78, `${JSON.stringify(env)}: ${r.stderr}`);
       assert.match(r.stderr, re);
+      assert.match(r.stderr, /配置项/, 'the message is in Chinese too');
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -26,13 +26,15 @@ const log = createLogger('vision');
 
 const config = readConfigOrExit(() => {
   const backend = optionalEnv('VIGIL_VISION_BACKEND');
-  if (backend !== undefined && backend !== 'wasm' && backend !== 'tensorflow') throw new ConfigError('VIGIL_VISION_BACKEND', `VIGIL_VISION_BACKEND must be wasm or tensorflow, got ${JSON.stringify(backend)}`);
+  if (backend !== undefined && backend !== 'wasm' && backend !== 'tensorflow') {
+    throw new ConfigError('VIGIL_VISION_BACKEND', `VIGIL_VISION_BACKEND must be wasm or tensorflow, got ${JSON.stringify(backend)} / 配置项 VIGIL_VISION_BACKEND：只能是 wasm 或 tensorflow`);
+  }
   const camerasFile = requiredEnv('VIGIL_VISION_CAMERAS_FILE');
   let cameras;
   try {
     cameras = readCamerasFile(camerasFile);
   } catch (err) {
-    throw new ConfigError('VIGIL_VISION_CAMERAS_FILE', `VIGIL_VISION_CAMERAS_FILE: ${(err as Error).message}`);
+    throw new ConfigError('VIGIL_VISION_CAMERAS_FILE', `VIGIL_VISION_CAMERAS_FILE: ${(err as Error).message} / 配置项 VIGIL_VISION_CAMERAS_FILE：摄像头配置文件有误`);
   }
   const mqttUrl = optionalEnv('VIGIL_MQTT_URL') ? urlEnv('VIGIL_MQTT_URL', { protocols: ['mqtt:', 'mqtts:', 'ws:', 'wss:'] }) : undefined;
   return {

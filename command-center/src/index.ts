@@ -7,3 +7,4 @@ export { appendAudit, type AuditEntry } from './audit.js';
 export { AlertListQuery, DEFAULT_ALERT_LIMIT, MAX_ALERT_LIMIT } from './routes/alerts.js';
 export { DEFAULT_HEARTBEAT_MS } from './routes/alert-stream.js';
 export { CommandCenterError, type CommandCenterErrorCode } from './errors.js';
+export { createNotifier, notificationRoutes, notificationsForAlert, createEmailChannel, createSmppChannel, createWebhookChannel, createMqttChannel, createInAppChannel, type Notifier, type NotifierOptions, type NotificationRoutesOptions, type NotifyViewer, type InAppChannel } from './notifications/index.js';

@@ -1,0 +1,15 @@
+export { createNotifier, type AlertSource, type Notifier, type NotifierOptions, type NotifierStats } from './runner.js';
+export { notificationRoutes, type NotificationRoutesOptions, type NotifyViewer } from './routes.js';
+export { notificationsForAlert, type NotificationRecord } from './outbox.js';
+export { createEmailChannel, type EmailChannelOptions } from './channels/email.js';
+export { createSmppChannel, type SmppChannel, type SmppChannelOptions } from './channels/sms-smpp.js';
+export { createWebhookChannel, webhookSignature, type WebhookEndpoint } from './channels/webhook.js';
+export { createMqttChannel, NOTIFY_COMMAND, type MqttChannelOptions } from './channels/mqtt.js';
+export { createInAppChannel, type InAppChannel, type InAppEvent } from './channels/in-app.js';
+export { planSms, smsEncodingOf, smsLength, type SmsPlan } from './sms-text.js';
+export { signLink, verifyLink } from './deep-link.js';
+export { parsePolicy, policyMatches, type Policy, type RecipientSpec } from './policy.js';
+export { createStormControl, DEFAULT_STORM, type StormOptions } from './storm.js';
+export { render } from './message.js';
+export { NotifyError, type NotifyErrorCode } from './errors.js';
+export type { Channel, ChannelName, ChannelSink, OutgoingMessage, SendResult } from './types.js';

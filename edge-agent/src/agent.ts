@@ -92,20 +92,51 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     client.publish(ownStatus, statusPayload(agentId, queue.takeSeq(agentId), status()), { qos: 1, retain: true });
   };
 
-  const filters = (devices: readonly string[]) => [agentId, ...devices].map((d) => `vigil/v1/${site}/${d}/cmd/+`);
+  const filter = (d: string) => `vigil/v1/${site}/${d}/cmd/+`;
   let subscribed: string[] = [];
+  // Whether the broker lets the agent speak for each device, learnt from the SUBACK of its commands
+  // filter: a device not registered behind this agent would have the broker close the connection on each
+  // of its messages (and the resend after reconnect would do it again), so its messages are dropped,
+  // loudly, and the queue holds while a device's answer is pending.
+  const grants = new Map<string, boolean>();
+  const pending = new Set<string>();
+  const refusedDrops = new Map<string, number>();
   const subscribe = async (devices: readonly string[]): Promise<void> => {
-    const next = filters(devices);
-    const gone = subscribed.filter((f) => !next.includes(f));
+    const next = [agentId, ...devices];
+    const gone = subscribed.filter((d) => !next.includes(d));
     subscribed = next;
+    for (const d of devices) if (!grants.has(d)) pending.add(d);
     if (!client.connected) return;
+    const apply = (qos: readonly (number | undefined)[]): void => {
+      const refused = next.filter((_d, i) => qos[i] === undefined || qos[i] === 128);
+      for (const d of next) {
+        if (d !== agentId) grants.set(d, !refused.includes(d));
+        pending.delete(d);
+      }
+      if (refused.length > 0) {
+        log.error({ refused }, `the broker does not let this agent speak for ${refused.join(', ')}: their messages are dropped; register them with --gateway ${agentId} / 代理服务器拒绝这些设备，其消息将被丢弃；请以 --gateway ${agentId} 注册`);
+      }
+      forwarder.poke();
+    };
     try {
-      if (gone.length > 0) await client.unsubscribeAsync(gone);
-      const granted = await client.subscribeAsync(next, { qos: 1 });
-      const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
-      if (refused.length > 0) log.error({ refused }, 'broker refused command subscriptions: register these devices with this agent as gateway / 代理服务器拒绝命令订阅');
+      if (gone.length > 0) await client.unsubscribeAsync(gone.map(filter));
+      apply((await client.subscribeAsync(next.map(filter), { qos: 1 })).map((g) => g.qos));
     } catch (err) {
+      // mqtt.js rejects a SUBACK that refuses a filter (128): read the grants from the packet
+      const granted = (err as { packet?: { granted?: (number | object)[] } }).packet?.granted;
+      if (granted !== undefined) return apply(granted.map((g) => (typeof g === 'number' ? g : undefined)));
       log.error({ err: (err as Error).message }, 'subscribing to commands failed / 订阅命令失败');
+    }
+  };
+  const permit = (device: string): 'yes' | 'no' | 'unknown' => {
+    if (pending.has(device)) return 'unknown';
+    return grants.get(device) === false ? 'no' : 'yes';
+  };
+  const onRefused = (device: string): void => {
+    const n = (refusedDrops.get(device) ?? 0) + 1;
+    refusedDrops.set(device, n);
+    if (n === 1 || n % 1000 === 0) {
+      log.error({ device, dropped: n }, `dropped ${n} message(s) of ${device}: not registered behind this agent / 已丢弃设备 ${device} 的 ${n} 条消息：未登记在本代理之下`);
     }
   };
 
@@ -154,7 +185,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     handler.handle(topic, payload).catch((err: unknown) => log.error({ err, topic }, 'command handling failed / 命令处理失败'));
   });
 
-  const forwarder = new Forwarder(queue, client, { inflight: config.queue.inflight, ratePerS: config.broker.max_publish_rate, log });
+  const forwarder = new Forwarder(queue, client, { inflight: config.queue.inflight, ratePerS: config.broker.max_publish_rate, permit, onRefused, log });
   forwarder.start();
   await host.start(config.drivers);
   void subscribe(host.devices());

@@ -14,6 +14,13 @@ export interface ForwarderOptions {
   ratePerS?: number;
   /** Messages read from disk per page. */
   pageSize?: number;
+  /**
+   * May the agent publish for `device`? 'unknown' holds the queue (in order) until `poke()`;
+   * 'no' drops that device's messages (the broker would close the connection on each one).
+   */
+  permit?: (device: string) => 'yes' | 'no' | 'unknown';
+  /** Called for each message dropped because its device is not permitted. */
+  onRefused?: (device: string) => void;
   log: Logger;
 }
 
@@ -79,6 +86,11 @@ export class Forwarder {
     if (this.wake !== undefined) clearTimeout(this.wake);
   }
 
+  /** Look for work again (after a permit changed). */
+  poke(): void {
+    this.pump();
+  }
+
   /** Publishes awaiting PUBACK. */
   inFlight(): number {
     return this.outstanding;
@@ -94,8 +106,19 @@ export class Forwarder {
           this.pageAt = 0;
           if (this.page.length === 0) return;
         }
+        const m = this.page[this.pageAt]!;
+        const device = m.topic.split('/', 4)[3] ?? '';
+        const verdict = this.opts.permit?.(device) ?? 'yes';
+        if (verdict === 'unknown') return;
+        if (verdict === 'no') {
+          this.pageAt++;
+          this.cursor = m.id;
+          this.queue.ack(m.id);
+          this.opts.onRefused?.(device);
+          continue;
+        }
         if (!this.takeToken()) return;
-        const m = this.page[this.pageAt++]!;
+        this.pageAt++;
         this.cursor = m.id;
         this.outstanding++;
         this.client.publish(m.topic, m.payload, { qos: 1 }, (err) => {

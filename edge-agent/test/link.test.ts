@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { createCa, issueCertificate, serviceAccounts, startBroker } from '@vigil/broker';
+import { createCa, issueCertificate, registerDevice, serviceAccounts, startBroker } from '@vigil/broker';
 import { createLogger, readCredentials, startAgent, validateConfig } from '../src/index.js';
 import { AGENT_SECRET, connectClient, SECRETS, SITE, startRegistry, startTestBroker, until, type Received } from './helpers.js';
 import { probePlugin, probes } from './plugins.js';
@@ -95,6 +95,42 @@ test('a bad body is refused at emit naming the field; a full queue drops telemet
     assert.deepEqual(Object.keys(warn.byPriority!), ['telemetry']);
     assert.deepEqual(Object.keys(warn.byDevice!), ['tag-d1']);
     await until(() => dropped.some((d) => d >= 500 - 1), 5_000, () => `status dropped counts seen: ${dropped.join(',')}`);
+  } finally {
+    await agent.stop();
+    await sub.endAsync(true);
+    await broker.close();
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('messages of a device not registered behind the agent are dropped with an error, and the others still flow', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-edge-acl-'));
+  const db = await startRegistry('edge-s', ['tag-ok']);
+  await registerDevice(db.pool, { id: 'tag-stranger', siteId: SITE, kind: 'tag', secret: 'tag-stranger-secret-0123' });
+  const broker = await startTestBroker(db.pool);
+  const sub = await connectClient(broker.port, { clientId: 'svc-ingest-acl', username: 'svc-ingest', password: SECRETS.ingest });
+  const got: Received[] = [];
+  sub.on('message', (_t, p) => got.push(JSON.parse(p.toString()) as Received));
+  await sub.subscribeAsync(`vigil/v1/${SITE}/+/telemetry`, { qos: 1 });
+  const lines: { msg: string; refused?: string[]; device?: string }[] = [];
+  const log = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]), cb()) }));
+  const config = validateConfig(
+    { site: SITE, agent_id: 'edge-s', broker: { url: `mqtt://127.0.0.1:${broker.port}` }, drivers: [{ name: 'probe-s', type: 'probe', config: { devices: ['tag-ok', 'tag-stranger'] } }] },
+    [probePlugin],
+  );
+  const agent = await startAgent({ config, dataDir: dir, plugins: [probePlugin], credentials: { secret: AGENT_SECRET }, log });
+  let closes = 0;
+  agent.client.on('close', () => closes++);
+  try {
+    const ctx = probes.get('probe-s')!.ctx;
+    await Promise.all(Array.from({ length: 40 }, (_, i) => ctx.emit(i % 2 === 0 ? 'tag-ok' : 'tag-stranger', 'tag.health', { battery_pct: i })));
+    await until(() => got.length >= 20 && agent.queueDepth() === 0, 10_000, () => `${got.length} arrived, depth ${agent.queueDepth()}`);
+    assert.ok(got.every((m) => m.dev === 'tag-ok'));
+    assert.deepEqual(got.map((m) => m.seq), Array.from({ length: 20 }, (_, i) => i));
+    assert.ok(lines.some((l) => l.refused?.includes('tag-stranger')), 'the refusal is logged at subscribe');
+    assert.ok(lines.some((l) => l.device === 'tag-stranger' && /dropped/.test(l.msg)), 'the drop is logged');
+    assert.equal(closes, 0, 'never disconnected by the broker');
   } finally {
     await agent.stop();
     await sub.endAsync(true);

@@ -71,7 +71,7 @@ describe('rtsp-camera driver against the simulated cameras over real RTSP', () =
     const config = {
       cameras: [
         { id: 'cam-1', url: sim.url('cam-1'), transport: 'udp' },
-        { id: 'cam-missing', url: sim.url('cam-1').replace('/cam-1', '/no-such-path') },
+        { id: 'cam-missing', url: sim.url('cam-1').replace('rtsp://', 'rtsp://admin:hunter2-secret@').replace('/cam-1', '/no-such-path') },
       ],
       snapshotDir: join(dir, 'snapshots'),
       healthIntervalMs: 1000,
@@ -109,10 +109,11 @@ describe('rtsp-camera driver against the simulated cameras over real RTSP', () =
     t.diagnostic(`cam.health: ${h.body.fps} fps (configured ${FPS}), ${h.body.bitrate_kbps} kbit/s`);
   });
 
-  it('reports a camera whose path does not exist as offline with the server error', async () => {
+  it('reports a camera whose path does not exist as offline with the server error, without its password', async () => {
     const e = await until('cam-missing offline', () => rec.emits.find((x) => x.device === 'cam-missing' && x.body.error));
     assert.equal(e.body.online, false);
     assert.match(e.body.error!, /404/);
+    assert.ok(!e.body.error!.includes('hunter2-secret'), `the password is published: ${e.body.error}`);
     assert.ok(rec.states.includes('degraded'), `states ${rec.states.join(',')}`);
   });
 

@@ -84,7 +84,7 @@ export class CameraStream {
     const args = [
       '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
       '-rtsp_transport', transport, '-analyzeduration', '1000000', '-i', url,
-      '-map', '0:v:0', '-c', 'copy', '-f', 'rawvideo', '-y', '/dev/null',
+      '-map', '0:v:0', '-c', 'copy', '-flush_packets', '1', '-f', 'rawvideo', '-y', '/dev/null',
       '-progress', 'pipe:1',
     ];
     const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });

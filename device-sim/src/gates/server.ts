@@ -1,19 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  DataType,
-  MessageSecurityMode,
-  OPCUACertificateManager,
-  OPCUAServer,
-  SecurityPolicy,
-  StatusCodes,
-  Variant,
-  type ISessionContext,
-  type Namespace,
-  type UAObject,
-  type UAVariable,
-} from 'node-opcua';
+import type * as NodeOpcuaModule from 'node-opcua';
+import type { ISessionContext, Namespace, UAObject, UAVariable, Variant } from 'node-opcua';
 import type { Logger } from 'pino';
 import { seededRandom } from '../route.js';
 import { SimClock } from './clock.js';
@@ -26,18 +15,21 @@ import { Passages, startTraffic } from './traffic.js';
 /** The namespace the simulated PLC's nodes live in; a client looks its index up by this URI. */
 export const GATES_NAMESPACE_URI = 'urn:vigil:device-sim:gates';
 
+/** node-opcua takes 2-3 s to load; only a process that starts a gate server pays for it. */
+type NodeOpcua = typeof NodeOpcuaModule;
+
 /** The door variables, their OPC UA data types, and how each is read off the model. */
 export const DOOR_VARIABLES = {
-  State: { dataType: DataType.String, get: (d: DoorSnapshot) => (d.open ? 'open' : 'closed') },
-  Locked: { dataType: DataType.Boolean, get: (d: DoorSnapshot) => d.locked },
-  Forced: { dataType: DataType.Boolean, get: (d: DoorSnapshot) => d.forced },
-  HeldOpen: { dataType: DataType.Boolean, get: (d: DoorSnapshot) => d.heldOpen },
-  Tamper: { dataType: DataType.Boolean, get: (d: DoorSnapshot) => d.tamper },
-  AntiPassback: { dataType: DataType.Boolean, get: (d: DoorSnapshot) => d.antiPassback },
-  DeniedRepeatedly: { dataType: DataType.Boolean, get: (d: DoorSnapshot) => d.deniedRepeatedly },
-  LockdownActive: { dataType: DataType.Boolean, get: (d: DoorSnapshot) => d.lockdown },
-  LastCard: { dataType: DataType.String, get: (d: DoorSnapshot) => (d.lastCard ? JSON.stringify(d.lastCard) : '') },
-} as const;
+  State: { dataType: 'String', get: (d: DoorSnapshot) => (d.open ? 'open' : 'closed') },
+  Locked: { dataType: 'Boolean', get: (d: DoorSnapshot) => d.locked },
+  Forced: { dataType: 'Boolean', get: (d: DoorSnapshot) => d.forced },
+  HeldOpen: { dataType: 'Boolean', get: (d: DoorSnapshot) => d.heldOpen },
+  Tamper: { dataType: 'Boolean', get: (d: DoorSnapshot) => d.tamper },
+  AntiPassback: { dataType: 'Boolean', get: (d: DoorSnapshot) => d.antiPassback },
+  DeniedRepeatedly: { dataType: 'Boolean', get: (d: DoorSnapshot) => d.deniedRepeatedly },
+  LockdownActive: { dataType: 'Boolean', get: (d: DoorSnapshot) => d.lockdown },
+  LastCard: { dataType: 'String', get: (d: DoorSnapshot) => (d.lastCard ? JSON.stringify(d.lastCard) : '') },
+} as const satisfies Record<string, { dataType: 'String' | 'Boolean'; get: (d: DoorSnapshot) => string | boolean }>;
 export type DoorVariable = keyof typeof DOOR_VARIABLES;
 
 export interface GateUser {
@@ -118,12 +110,14 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
   const passages = new Passages(model, clock);
   const injector = new GateInjector(model, clock, passages);
 
-  const serverCertificateManager = new OPCUACertificateManager({
+  const ua: NodeOpcua = await import('node-opcua');
+  const { DataType, MessageSecurityMode, SecurityPolicy, StatusCodes, Variant } = ua;
+  const serverCertificateManager = new ua.OPCUACertificateManager({
     rootFolder: join(opts.pkiDir, 'server'),
     automaticallyAcceptUnknownCertificate: true,
   });
   const allowUnsecured = opts.allowUnsecured ?? true;
-  const server = new OPCUAServer({
+  const server = new ua.OPCUAServer({
     port: opts.port,
     serverCertificateManager,
     securityPolicies: allowUnsecured ? [SecurityPolicy.None, SecurityPolicy.Basic256Sha256] : [SecurityPolicy.Basic256Sha256],
@@ -145,14 +139,14 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
   const addressSpace = server.engine.addressSpace;
   if (!addressSpace) throw new Error('OPC UA address space missing after initialize');
   const ns = addressSpace.registerNamespace(GATES_NAMESPACE_URI);
-  const variables = buildAddressSpace(ns, addressSpace.rootFolder.objects, model);
+  const variables = buildAddressSpace(ua, ns, addressSpace.rootFolder.objects, model);
 
   const sync = (doorId: string, all = false) => {
     const d = model.door(doorId);
     for (const [name, def] of Object.entries(DOOR_VARIABLES)) {
       const v = variables.doors.get(`${doorId}.${name}`)!;
       const value = def.get(d);
-      if (all || v.readValue().value.value !== value) v.setValueFromSource(new Variant({ dataType: def.dataType, value }), StatusCodes.Good, new Date(clock.now()));
+      if (all || v.readValue().value.value !== value) v.setValueFromSource(new Variant({ dataType: DataType[def.dataType], value }), StatusCodes.Good, new Date(clock.now()));
     }
   };
   for (const id of model.doorIds()) sync(id, true);
@@ -161,7 +155,7 @@ export async function startGateServer(opts: GateServerOptions): Promise<GateServ
     else
       variables.areas
         .get(c.id)!
-        .setValueFromSource(new Variant({ dataType: DataType.Boolean, value: model.areaLockdown(c.id) }), StatusCodes.Good, new Date(clock.now()));
+        .setValueFromSource(new Variant({ dataType: 'Boolean', value: model.areaLockdown(c.id) }), StatusCodes.Good, new Date(clock.now()));
   });
 
   await server.start();
@@ -194,11 +188,12 @@ interface BuiltNodes {
   areas: Map<string, UAVariable>;
 }
 
-function buildAddressSpace(ns: Namespace, objects: UAObject, model: GateModel): BuiltNodes {
+function buildAddressSpace(ua: NodeOpcua, ns: Namespace, objects: UAObject, model: GateModel): BuiltNodes {
+  const { DataType } = ua;
   const layout = model.layout;
   const built: BuiltNodes = { doors: new Map(), areas: new Map() };
   const root = ns.addObject({ organizedBy: objects, browseName: 'Gates', nodeId: `s=${layout.site}`, displayName: text(layout.name) });
-  addLockdownMethods(ns, root, model, null);
+  addLockdownMethods(ua, ns, root, model, null);
   for (const area of layout.areas) {
     const areaNode = ns.addObject({ componentOf: root, browseName: area.id, nodeId: `s=${area.id}`, displayName: text(area.name) });
     built.areas.set(
@@ -209,10 +204,10 @@ function buildAddressSpace(ns: Namespace, objects: UAObject, model: GateModel): 
         nodeId: `s=${area.id}.LockdownActive`,
         dataType: 'Boolean',
         minimumSamplingInterval: 0,
-        value: { dataType: DataType.Boolean, value: false },
+        value: { dataType: 'Boolean', value: false },
       }),
     );
-    addLockdownMethods(ns, areaNode, model, area.id);
+    addLockdownMethods(ua, ns, areaNode, model, area.id);
     for (const door of area.doors) {
       const doorNode = ns.addObject({ componentOf: areaNode, browseName: door.id, nodeId: `s=${door.id}`, displayName: text(door.name) });
       const snap = model.door(door.id);
@@ -223,35 +218,37 @@ function buildAddressSpace(ns: Namespace, objects: UAObject, model: GateModel): 
             componentOf: doorNode,
             browseName: name,
             nodeId: `s=${door.id}.${name}`,
-            dataType: def.dataType === DataType.String ? 'String' : 'Boolean',
+            dataType: def.dataType,
             minimumSamplingInterval: 0,
-            value: { dataType: def.dataType, value: def.get(snap) },
+            value: { dataType: DataType[def.dataType], value: def.get(snap) },
           }),
         );
       }
-      addDoorMethod(ns, doorNode, door.id, 'Lock', () => model.lock(door.id));
-      addDoorMethod(ns, doorNode, door.id, 'Unlock', () => model.unlock(door.id));
+      addDoorMethod(ua, ns, doorNode, door.id, 'Lock', () => model.lock(door.id));
+      addDoorMethod(ua, ns, doorNode, door.id, 'Unlock', () => model.unlock(door.id));
     }
   }
   return built;
 }
 
-const statusOf = (err: unknown) =>
+const statusOf = ({ StatusCodes }: NodeOpcua, err: unknown) =>
   err instanceof GateError && (err.code === 'LOCKDOWN' || err.code === 'INVALID_STATE') ? StatusCodes.BadInvalidState : StatusCodes.BadInternalError;
 
-function addDoorMethod(ns: Namespace, door: UAObject, doorId: string, name: 'Lock' | 'Unlock', act: () => void): void {
+function addDoorMethod(ua: NodeOpcua, ns: Namespace, door: UAObject, doorId: string, name: 'Lock' | 'Unlock', act: () => void): void {
+  const { StatusCodes } = ua;
   const method = ns.addMethod(door, { browseName: name, nodeId: `s=${doorId}.${name}`, inputArguments: [], outputArguments: [] });
   method.bindMethod(async (_inputs: Variant[], _context: ISessionContext) => {
     try {
       act();
       return { statusCode: StatusCodes.Good, outputArguments: [] };
     } catch (err) {
-      return { statusCode: statusOf(err) };
+      return { statusCode: statusOf(ua, err) };
     }
   });
 }
 
-function addLockdownMethods(ns: Namespace, node: UAObject, model: GateModel, area: string | null): void {
+function addLockdownMethods(ua: NodeOpcua, ns: Namespace, node: UAObject, model: GateModel, area: string | null): void {
+  const { DataType, StatusCodes, Variant } = ua;
   const prefix = area ?? model.layout.site;
   for (const name of ['Lockdown', 'Release'] as const) {
     const method = ns.addMethod(node, {
@@ -265,7 +262,7 @@ function addLockdownMethods(ns: Namespace, node: UAObject, model: GateModel, are
         const n = name === 'Lockdown' ? model.lockdown(area) : model.release(area);
         return { statusCode: StatusCodes.Good, outputArguments: [new Variant({ dataType: DataType.UInt32, value: n })] };
       } catch (err) {
-        return { statusCode: statusOf(err) };
+        return { statusCode: statusOf(ua, err) };
       }
     });
   }

@@ -68,3 +68,17 @@ export const DOOR_FIELDS = {
   lockdown: 'LockdownActive',
 } as const;
 export type DoorField = keyof typeof DOOR_FIELDS;
+
+/** door id -> device id, refusing a device listed twice. */
+export function doorDevices(config: OpcuaGateConfig): Map<string, string> {
+  const byDoor = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const d of config.doors) {
+    const device = d.device ?? d.id;
+    if (seen.has(device) || byDoor.has(d.id) || device === config.controller)
+      throw new Error(`doors: device ${device} (door ${d.id}) is listed twice / 设备 ${device}（门 ${d.id}）重复`);
+    seen.add(device);
+    byDoor.set(d.id, device);
+  }
+  return byDoor;
+}

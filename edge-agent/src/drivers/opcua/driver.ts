@@ -15,7 +15,7 @@ import {
   type UserIdentityInfo,
 } from 'node-opcua';
 import type { CommandOutcome, Driver, DriverContext } from '../../driver.js';
-import type { DoorField, OpcuaGateConfig } from './config.js';
+import { doorDevices, type DoorField, type OpcuaGateConfig } from './config.js';
 import { DoorTracker, type DoorOutput } from './door-tracker.js';
 import { resolveNodes, type ResolvedNodes } from './nodes.js';
 
@@ -65,12 +65,10 @@ export class OpcuaGateDriver implements Driver {
   constructor(config: OpcuaGateConfig, ctx: DriverContext) {
     this.#config = config;
     this.#ctx = ctx;
-    for (const d of config.doors) {
-      const device = d.device ?? d.id;
-      if (this.#deviceToDoor.has(device)) throw new Error(`doors: device ${device} is listed twice / 设备 ${device} 重复`);
-      this.#deviceToDoor.set(device, d.id);
-      this.#doorDevice.set(d.id, device);
-      this.#trackers.set(d.id, new DoorTracker(d.id));
+    for (const [door, device] of doorDevices(config)) {
+      this.#deviceToDoor.set(device, door);
+      this.#doorDevice.set(door, device);
+      this.#trackers.set(door, new DoorTracker(door));
     }
   }
 

@@ -20,6 +20,9 @@ export interface Compiled {
   ruleSet: RuleSet;
   zones: PreparedZone[];
   index: Flatbush | undefined;
+  /** Curfew zones of a device: its own and its site's. */
+  curfewsByDevice: Map<string, PreparedZone[]>;
+  curfewsBySite: Map<string, PreparedZone[]>;
   /** Zones listing a device explicitly (its home, its curfew). */
   zonesByDevice: Map<string, PreparedZone[]>;
   /** Inclusion zones for every device of a site (no device list): checked on every fix of the site. */
@@ -52,6 +55,13 @@ export function compile(ruleSet: RuleSet): Compiled {
     if (z.cfg.devices) for (const d of z.cfg.devices) push(zonesByDevice, d, z);
     else if (z.cfg.kind === 'inclusion') push(siteInclusion, z.cfg.site, z);
   }
+  const curfewsByDevice = new Map<string, PreparedZone[]>();
+  const curfewsBySite = new Map<string, PreparedZone[]>();
+  for (const z of zones) {
+    if (!z.cfg.curfew) continue;
+    if (z.cfg.devices) for (const d of z.cfg.devices) push(curfewsByDevice, d, z);
+    else push(curfewsBySite, z.cfg.site, z);
+  }
   const victimsByDev = new Map<string, VictimConfig[]>();
   const routing = new Map<string, string>();
   for (const v of ruleSet.victims) {
@@ -65,6 +75,8 @@ export function compile(ruleSet: RuleSet): Compiled {
     zones,
     index,
     zonesByDevice,
+    curfewsByDevice,
+    curfewsBySite,
     siteInclusion,
     zoneById: new Map(zones.map((z) => [z.cfg.id, z])),
     doors: new Map(ruleSet.doors.map((d) => [`${d.site}/${d.id}`, d])),

@@ -43,7 +43,7 @@ export class Engine {
   private readonly byKind = new Map<MessageKind, Rule<unknown>[]>();
   private readonly states = new Map<string, unknown>();
   private readonly wheel = new TimerWheel(1000);
-  private readonly seen = new Map<string, string[]>();
+  private readonly seen = new Map<string, SeenRing>();
   private watermark = -Infinity;
 
   constructor(ruleSet: RuleSet, private readonly owns: Owns = () => true) {
@@ -90,18 +90,15 @@ export class Engine {
 
   /** Run one message: fire the timers due by its time, then every rule that reads its kind. */
   handle(msg: Message, site: string): AlertDraft[] {
-    const seen = this.seen.get(msg.dev);
-    if (seen?.includes(msg.id)) return [];
-    if (seen) {
-      seen.push(msg.id);
-      if (seen.length > SEEN_PER_DEVICE) seen.shift();
-    } else this.seen.set(msg.dev, [msg.id]);
+    let seen = this.seen.get(msg.dev);
+    if (!seen) this.seen.set(msg.dev, (seen = new SeenRing(SEEN_PER_DEVICE)));
+    if (!seen.add(msg.id)) return [];
     const alerts = this.advance(msg.ts);
     const rules = this.byKind.get(msg.type);
     if (!rules) return alerts;
     for (const r of rules) {
       for (const entity of r.entities(msg, site, this.compiled)) {
-        const key = `${r.name}|${entity}`;
+        const key = r.name + '|' + entity;
         this.apply(key, r.step(this.states.get(key), entity, msg, site, this.compiled, this.watermark), alerts);
       }
     }
@@ -145,7 +142,7 @@ export class Engine {
       now: Number.isFinite(this.watermark) ? this.watermark : 0,
       states: [...this.states.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
       timers: this.wheel.entries(),
-      seen: [...this.seen.entries()],
+      seen: [...this.seen.entries()].map(([d, ring]) => [d, ring.ids()]),
     };
   }
 
@@ -155,7 +152,37 @@ export class Engine {
     this.seen.clear();
     for (const [k, v] of s.states) this.states.set(k, v);
     for (const [k, at] of s.timers) this.wheel.set(k, at);
-    for (const [d, ids] of s.seen) this.seen.set(d, [...ids]);
+    for (const [d, ids] of s.seen) {
+      const ring = new SeenRing(SEEN_PER_DEVICE);
+      for (const id of ids) ring.add(id);
+      this.seen.set(d, ring);
+    }
     this.watermark = s.now || -Infinity;
+  }
+}
+
+/** The last `n` message ids of a device, oldest first, with O(1) lookup. */
+class SeenRing {
+  private readonly set = new Set<string>();
+  private readonly ring: string[] = [];
+  private pos = 0;
+
+  constructor(private readonly n: number) {}
+
+  /** False if `id` was already seen. */
+  add(id: string): boolean {
+    if (this.set.has(id)) return false;
+    if (this.ring.length < this.n) this.ring.push(id);
+    else {
+      this.set.delete(this.ring[this.pos]!);
+      this.ring[this.pos] = id;
+      this.pos = (this.pos + 1) % this.n;
+    }
+    this.set.add(id);
+    return true;
+  }
+
+  ids(): string[] {
+    return [...this.ring.slice(this.pos), ...this.ring.slice(0, this.pos)];
   }
 }

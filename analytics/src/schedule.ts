@@ -134,6 +134,18 @@ function dayWindows(schedule: Schedule, ts: number, dayOffset: number, tzDefault
  * The window in force at `ts`, or undefined.
  */
 export function windowAt(schedule: Schedule, ts: number, tz: string): Window | undefined {
+  // Hot path: the last answer holds for a span (inside a window, or until the next one starts).
+  const last = lastAnswer.get(schedule);
+  if (last && last.tz === tz && ts >= last.from && ts < last.to) return last.w;
+  const w = windowAtUncached(schedule, ts, tz);
+  const to = w ? w.end : (nextWindow(schedule, ts, tz)?.start ?? ts + DAY_MS);
+  lastAnswer.set(schedule, { tz, from: w ? w.start : ts, to, w });
+  return w;
+}
+
+const lastAnswer = new WeakMap<Schedule, { tz: string; from: number; to: number; w: Window | undefined }>();
+
+function windowAtUncached(schedule: Schedule, ts: number, tz: string): Window | undefined {
   for (const off of [0, -1]) {
     for (const w of dayWindows(schedule, ts, off, tz)) if (ts >= w.start && ts < w.end) return w;
   }

@@ -45,19 +45,32 @@ export class TimerWheel {
   takeDue(to: number): Array<{ key: string; at: number }> {
     const last = Math.floor(to / this.resolutionMs);
     const out: Array<{ key: string; at: number }> = [];
+    const hit: number[] = [];
+    if (this.due.size === 0) {
+      if (last > this.cursor) this.cursor = last;
+      return out;
+    }
     const span = last - this.cursor;
-    const idxs = span > this.buckets.size || !Number.isFinite(span) ? [...this.buckets.keys()].filter((i) => i <= last) : range(this.cursor, last);
-    for (const idx of idxs) {
+    const visit = (idx: number) => {
       const b = this.buckets.get(idx);
-      if (!b) continue;
+      if (!b) return;
+      const before = out.length;
       for (const key of b) {
         const at = this.due.get(key)!;
         if (at <= to) out.push({ key, at });
       }
+      if (out.length > before) hit.push(idx);
+    };
+    if (span > this.buckets.size || !Number.isFinite(span)) {
+      for (const idx of this.buckets.keys()) if (idx <= last) visit(idx);
+    } else for (let idx = this.cursor; idx <= last; idx++) visit(idx);
+    if (out.length === 0) {
+      if (last > this.cursor) this.cursor = last;
+      return out;
     }
     for (const { key } of out) this.set(key, undefined);
-    for (const idx of idxs) if (this.buckets.get(idx)?.size === 0) this.buckets.delete(idx);
-    // Buckets before `last` are now empty of due timers; the cursor stays at `last` (it may hold later ones).
+    for (const idx of hit) if (this.buckets.get(idx)?.size === 0) this.buckets.delete(idx);
+    // Buckets before `last` hold no due timer now; the cursor stays at `last` (it may hold later ones).
     if (last > this.cursor) this.cursor = last;
     return out.sort((a, b) => a.at - b.at || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
@@ -66,10 +79,4 @@ export class TimerWheel {
   entries(): Array<[string, number]> {
     return [...this.due.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
   }
-}
-
-function range(from: number, to: number): number[] {
-  const out: number[] = [];
-  for (let i = Math.max(from, to - 1_000_000); i <= to; i++) out.push(i);
-  return out;
 }

@@ -83,7 +83,11 @@ export function prepareCircle(lat: number, lon: number, radiusM: number): Prepar
  */
 export function placeOn(shape: PreparedShape, lat: number, lon: number, accM: number): Placement {
   if (shape.type === 'circle') {
-    const d = distanceM(lat, lon, shape.lat, shape.lon);
+    // Local metres around the fix (zones span at most a few km; the circle test in engine.test.ts checks the error).
+    const k = EARTH_M * RAD;
+    const dx = (lon - shape.lon) * k * Math.cos(lat * RAD);
+    const dy = (lat - shape.lat) * k;
+    const d = Math.sqrt(dx * dx + dy * dy);
     if (d + accM <= shape.radiusM) return 'inside';
     if (d - accM >= shape.radiusM) return 'outside';
     return 'uncertain';

@@ -32,10 +32,13 @@ export const CURFEW_RULES = { late: 'curfew.late', left: 'curfew.left', nofix: '
 
 const entityOf = (dev: string, zone: string) => `${dev}|${zone}`;
 
-function curfewZones(c: Compiled, dev: string, site: string): PreparedZone[] {
-  const own = (c.zonesByDevice.get(dev) ?? []).filter((z) => z.cfg.curfew && z.cfg.site === site);
-  const all = (c.siteInclusion.get(site) ?? []).filter((z) => z.cfg.curfew);
-  return [...own, ...all];
+const NONE: readonly PreparedZone[] = [];
+
+function curfewZones(c: Compiled, dev: string, site: string): readonly PreparedZone[] {
+  const own = c.curfewsByDevice.get(dev);
+  const all = c.curfewsBySite.get(site);
+  if (!own && !all) return NONE;
+  return [...(own ?? []).filter((z) => z.cfg.site === site), ...(all ?? [])];
 }
 
 /** The window containing `ts`, else the next one. */

@@ -10,6 +10,8 @@ export interface SignalState {
   lastFix?: number;
   commLost: boolean;
   locLost: boolean;
+  /** The pending wake: kept while it is no later than the next deadline (a message only moves deadlines later), re-armed when it fires early. */
+  armedAt?: number;
 }
 
 /**
@@ -39,7 +41,10 @@ export const signalRule: Rule<SignalState> = {
         alerts.push(lossDraft(c, 'loc', s, msg.dev, msg.ts, msg.id, true));
       }
     }
-    return { state: s, alerts, wakeAt: nextWake(s, c) };
+    const due = nextWake(s, c);
+    // Keep the earlier timer (the wheel is not touched on every message); `wake` re-arms it.
+    s.armedAt = s.armedAt !== undefined && due !== undefined && s.armedAt <= due && alerts.length === 0 ? s.armedAt : due;
+    return { state: s, alerts, wakeAt: s.armedAt };
   },
   wake(state, dev, c, now): RuleStep<SignalState> {
     const s = { ...state };
@@ -53,7 +58,8 @@ export const signalRule: Rule<SignalState> = {
       s.locLost = true;
       alerts.push(lossDraft(c, 'loc', s, dev, s.lastFix + d.location_loss_s * 1000, `timer:loc:${dev}:${s.lastFix}`, false));
     }
-    return { state: s, alerts, wakeAt: nextWake(s, c) };
+    s.armedAt = nextWake(s, c);
+    return { state: s, alerts, wakeAt: s.armedAt };
   },
 };
 

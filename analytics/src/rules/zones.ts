@@ -19,6 +19,8 @@ export interface ZonesState {
   tracks: Record<string, ZoneTrack>;
 }
 
+const NONE: readonly PreparedZone[] = [];
+
 export const ZONE_RULES = { exclusion: 'zone.exclusion', inclusion: 'zone.inclusion' } as const;
 
 /** Whether a placement breaks the zone (`exclusion`: inside; `inclusion`: outside), keeps it, or cannot tell. */
@@ -50,16 +52,21 @@ export const zonesRule: Rule<ZonesState> = {
   step(state, _entity, m, site, c) {
     const msg = m as MessageOf<'tag.fix'>;
     const { lat, lon, acc_m } = msg.body;
-    const candidates = new Set<PreparedZone>();
-    for (const z of zonesNear(c, lat, lon, acc_m)) if (applies(z, msg.dev, site)) candidates.add(z);
-    for (const z of c.zonesByDevice.get(msg.dev) ?? []) if (applies(z, msg.dev, site)) candidates.add(z);
-    for (const z of c.siteInclusion.get(site) ?? []) if (!z.cfg.curfew) candidates.add(z);
+    const candidates: PreparedZone[] = [];
+    const add = (z: PreparedZone) => {
+      if (!candidates.includes(z)) candidates.push(z);
+    };
+    for (const z of zonesNear(c, lat, lon, acc_m)) if (applies(z, msg.dev, site)) add(z);
+    for (const z of c.zonesByDevice.get(msg.dev) ?? NONE) if (applies(z, msg.dev, site)) add(z);
+    for (const z of c.siteInclusion.get(site) ?? NONE) if (!z.cfg.curfew) add(z);
     const prev = state?.tracks ?? {};
-    for (const id of Object.keys(prev)) {
-      const z = c.zoneById.get(id);
-      if (z) candidates.add(z);
+    if (state) {
+      for (const id in prev) {
+        const z = c.zoneById.get(id);
+        if (z) add(z);
+      }
     }
-    if (candidates.size === 0) return { state, alerts: [] };
+    if (candidates.length === 0) return { state, alerts: [] };
     let tracks: Record<string, ZoneTrack> | undefined;
     const alerts: AlertDraft[] = [];
     const fix: EvidenceFix = { msg_id: msg.id, ts: msg.ts, lat, lon, acc_m };

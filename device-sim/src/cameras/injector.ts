@@ -25,7 +25,7 @@ export class CameraInjector implements Injector {
       }
       case 'drop': {
         const ms = args.durationMs ?? (typeof args.seconds === 'number' ? args.seconds * 1000 : args.seconds);
-        const field = args.durationMs !== undefined ? 'durationMs' : 'seconds';
+        const field = args.durationMs !== undefined ? 'durationMs' : args.seconds !== undefined ? 'seconds' : 'durationMs (or seconds)';
         if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw bad(field, 'a non-negative number', '非负数');
         return this.sim.drop(device, ms);
       }

@@ -8,7 +8,7 @@ export interface RtspServerOptions {
   port: number;
   /** Address players connect to; `127.0.0.1` keeps it local. */
   host: string;
-  /** First of the UDP ports for RTP/RTCP pairs (even); a random one in 20000–59000 when omitted. */
+  /** First of the UDP ports for RTP/RTCP pairs (even); a random one in 20000–32000 when omitted. */
   rtpPortStart?: number;
   /** How many UDP ports the server may use (two per publisher or player). */
   rtpPortCount?: number;
@@ -59,7 +59,8 @@ function closeServer(server: Server): Promise<void> {
  */
 export async function startRtspServer(opts: RtspServerOptions): Promise<SimRtspServer> {
   const rtpPortCount = opts.rtpPortCount ?? 400;
-  const rtpPortStart = opts.rtpPortStart ?? 20000 + 2 * Math.floor(Math.random() * 19500);
+  // Below Linux's ephemeral range (32768+), so the pairs rarely meet a port the system handed to someone else.
+  const rtpPortStart = opts.rtpPortStart ?? 20000 + 2 * Math.floor(Math.random() * ((32000 - 20000 - rtpPortCount) / 2));
   const rtsp = new RtspServer({ serverPort: 0, clientPort: opts.port, rtpPortStart, rtpPortCount });
   const publishServer = rtsp.PublishServer.server as unknown as Server;
   const clientServer = rtsp.ClientServer.server as unknown as Server;

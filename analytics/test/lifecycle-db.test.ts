@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { Alert, check, type AlertState } from '@vigil/schemas';
 import { createPool, migrate } from '@vigil/ingest';
 import { backends } from '../../ingest/test/backends.js';
-import { applyAlertAction, escalateOverdue, expireShelves, raiseAlert, type AlertDraft } from '../src/index.js';
+import { applyAlertAction, escalateOverdue, expireShelves, loadRuleSet, raiseAlert, type AlertDraft } from '../src/index.js';
 
 const T = 1_764_000_000_000;
 const draft = (key: string, ts: number, extra: Partial<AlertDraft> = {}): AlertDraft => ({
@@ -184,6 +184,27 @@ for (const backend of backends()) {
       assert.ok(back.ok && back.alert.state === 'raised');
       const sup = await raiseAlert(pool, draft('life-sup', T, { suppressed: true }));
       assert.equal(sup.alert!.state, 'suppressed' satisfies AlertState);
+    });
+
+    test('the rule set from the registry: a circle curfew zone with its schedule and devices, thresholds and doors; a bad stored value names the field', async () => {
+      const schedule = { weekly: [{ days: [1, 2, 3, 4, 5, 6, 7], start: '21:00', end: '06:00' }], exceptions: [{ date: '2025-12-31', off: true }] };
+      await pool.query(
+        `INSERT INTO zones (id, site_id, kind, name_en, name_zh, geometry, radius_m, schedule, curfew, device_ids, min_fixes, min_duration_s, grace_s)
+         VALUES ('home-9', 'cc-xuhui', 'inclusion', 'Home', '住所', $1, 150, $2, true, ARRAY['tag-9'], 2, 120, 600)`,
+        [JSON.stringify({ type: 'Point', coordinates: [121.44, 31.19] }), JSON.stringify(schedule)],
+      );
+      await pool.query(`INSERT INTO analytics_rule_sets (id, config) VALUES ('default', $1)`, [JSON.stringify({ defaults: { comm_loss_s: 300 }, doors: [{ id: 'd1', site: 'cc-xuhui', held_open_s: 45 }] })]);
+      const rs = await loadRuleSet(pool, { defaults: { min_fixes: 3 } });
+      const z = rs.zones.find((x) => x.id === 'home-9')!;
+      assert.deepEqual([z.kind, z.radius_m, z.curfew, z.devices, z.min_fixes, z.min_duration_s, z.grace_s], ['inclusion', 150, true, ['tag-9'], 2, 120, 600]);
+      assert.deepEqual(z.schedule, schedule);
+      assert.equal(rs.defaults.comm_loss_s, 300);
+      assert.equal(rs.defaults.min_fixes, 3, 'a setting from the environment fills what the stored set leaves out');
+      assert.equal(rs.doors[0]!.held_open_s, 45);
+      await pool.query(`UPDATE zones SET schedule = $1 WHERE id = 'home-9'`, [JSON.stringify({ weekly: [{ days: [1], start: '25:00', end: '06:00' }] })]);
+      await assert.rejects(loadRuleSet(pool), /zones\/\d+\/schedule\/weekly\/0\/start/);
+      await pool.query(`DELETE FROM zones WHERE id = 'home-9'`);
+      await pool.query(`DELETE FROM analytics_rule_sets`);
     });
 
     test('escalation: unacknowledged past the limit goes to the next level up, marked; again after another span; stops at the top', async () => {

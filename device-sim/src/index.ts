@@ -8,7 +8,7 @@ export { GateInjector, GATE_ACTIONS, type GateAction } from './gates/injector.js
 export { GateModel, type DoorSnapshot, type CardRead } from './gates/model.js';
 export { SimClock } from './gates/clock.js';
 export type { GateLayout } from './gates/layout.js';
-export { PRISON, prisonGateLayout, planToLonLat, seedPrison, type PrisonPlan, type RegisterPrisonDevice } from './sites/prison.js';
+export { PRISON, prisonGateLayout, planToLonLat, seedPrison, type PrisonPlan, type RegisterPrisonDevice, type SeedPrisonOptions } from './sites/prison.js';
 export { type Subject, type Place, type Routine, type TravelMode, SITE_UTC_OFFSET_MS, localMidnight } from './tags/world.js';
 export type { SimEvent, GnssDetail } from './tags/events.js';
 export { type SimDevice, InjectError } from './tags/device.js';

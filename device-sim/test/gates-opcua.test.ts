@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import {
   AttributeIds,
@@ -162,5 +164,49 @@ describe('gate simulator over OPC UA (Basic256Sha256, SignAndEncrypt, user name)
     await assert.rejects(server.injector.inject('pn-gate-staff', 'explode', {}), /unknown gate action/);
     await assert.rejects(server.injector.inject('no-such-door', 'forced', {}), /unknown door/);
     await assert.rejects(server.injector.inject('pn-gate-staff', 'forced', { durationS: 'long' }), /args\.durationS/);
+  });
+});
+
+describe('vigil-sim gates (the CLI)', () => {
+  const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+  const run = (args: string[], env: Record<string, string> = {}) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', main, 'gates', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    return { child, exited, out: () => out, err: () => err };
+  };
+
+  test('a bad setting exits 78 naming it', async () => {
+    const short = run(['--port', '0', '--password', 'short']);
+    assert.equal(await short.exited, 78);
+    assert.match(short.err(), /--password: must be at least 12 characters/);
+    const port = run(['--port', 'x'], { VIGIL_SIM_GATES_PASSWORD: 'long-enough-password' });
+    assert.equal(await port.exited, 78);
+    assert.match(port.err(), /--port: must be a number/);
+  });
+
+  test('it serves the prison doors until SIGTERM, then exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-gates-cli-'));
+    const p = run(['--port', '0', '--pki', dir, '--no-traffic'], { VIGIL_SIM_GATES_PASSWORD: 'long-enough-password' });
+    try {
+      for (let i = 0; i < 300 && !/VIGIL_SIM_GATES_READY/.test(p.out()); i++) await new Promise((r) => setTimeout(r, 50));
+      const port = Number(/VIGIL_SIM_GATES_READY opc\.tcp:\/\/localhost:(\d+)/.exec(p.out())?.[1]);
+      assert.ok(port > 0, p.out() + p.err());
+      const c = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 0 } });
+      await c.connect(`opc.tcp://127.0.0.1:${port}`);
+      const s = await c.createSession({ type: UserTokenType.UserName, userName: 'operator', password: 'long-enough-password' });
+      const objects = await s.browse('ObjectsFolder');
+      assert.ok(objects.references!.some((r) => r.browseName.name === 'Gates'));
+      await s.close();
+      await c.disconnect();
+      p.child.kill('SIGTERM');
+      assert.equal(await p.exited, 0);
+    } finally {
+      p.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

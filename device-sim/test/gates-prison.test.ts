@@ -77,13 +77,13 @@ describe('seedPrison on the embedded database', () => {
 
   test('puts the site, its perimeter zone and every door (gate) and camera in the registry, and can run again', async () => {
     const registered: string[] = [];
-    const register = async (p: pg.Pool, d: { id: string; siteId: string; kind: 'gate' | 'camera'; secret: string }) => {
+    const register = async (p: pg.Pool, d: { id: string; siteId: string; kind: 'gate' | 'camera'; secret: string; gatewayId?: string | null }) => {
       assert.ok(d.secret.length >= 16);
-      registered.push(`${d.kind}:${d.id}`);
+      registered.push(`${d.kind}:${d.id}:${String(d.gatewayId)}`);
       await p.query(`INSERT INTO devices (id, site_id, kind, secret_hash) VALUES ($1, $2, $3, 'x') ON CONFLICT (id) DO NOTHING`, [d.id, d.siteId, d.kind]);
     };
     await seedPrison(pool, register);
-    await seedPrison(pool, register);
+    await seedPrison(pool, register, { gatewayId: 'pn-edge' });
     const devices = await pool.query<{ kind: string; n: string }>(`SELECT kind, count(*) AS n FROM devices WHERE site_id = 'prison-north' GROUP BY kind ORDER BY kind`);
     assert.deepEqual(devices.rows.map((r) => [r.kind, Number(r.n)]), [['camera', PRISON.cameras.length], ['gate', PRISON.doors.length]]);
     const site = await pool.query(`SELECT kind, name_zh FROM sites WHERE id = 'prison-north'`);
@@ -92,5 +92,6 @@ describe('seedPrison on the embedded database', () => {
     assert.equal(zone.rows[0]!.kind, 'inclusion');
     assert.deepEqual(zone.rows[0]!.geometry.coordinates[0]![0], planToLonLat(PRISON, PRISON.perimeter[0]!));
     assert.equal(registered.length, 2 * (PRISON.doors.length + PRISON.cameras.length));
+    assert.ok(registered.includes('gate:pn-a-main:null') && registered.includes('gate:pn-a-main:pn-edge'), 'the gateway is handed on');
   });
 });

@@ -167,16 +167,27 @@ export function prisonGateLayout(plan: PrisonPlan = PRISON): GateLayout {
 }
 
 /** How a device is registered (the broker's `registerDevice`, handed in). */
-export type RegisterPrisonDevice = (pool: pg.Pool, device: { id: string; siteId: string; kind: 'gate' | 'camera'; secret: string }) => Promise<void>;
+export type RegisterPrisonDevice = (
+  pool: pg.Pool,
+  device: { id: string; siteId: string; kind: 'gate' | 'camera'; secret: string; gatewayId?: string | null },
+) => Promise<void>;
+
+export interface SeedPrisonOptions {
+  plan?: PrisonPlan;
+  /** The edge agent that publishes for the doors and cameras (registered separately); without it, none may yet. */
+  gatewayId?: string;
+}
 
 /**
  * Put the demo prison into the registry: the site (if the demo world has not
  * already), its perimeter as an inclusion zone, each door as a `gate` device
  * and each camera as a `camera` device. Doors and cameras get a random secret
  * nobody knows: they do not log in themselves, the site's edge agent publishes
- * for them. Safe to run again.
+ * for them (`gatewayId`). Safe to run again.
  */
-export async function seedPrison(pool: pg.Pool, registerDevice: RegisterPrisonDevice, plan: PrisonPlan = PRISON): Promise<void> {
+export async function seedPrison(pool: pg.Pool, registerDevice: RegisterPrisonDevice, opts: SeedPrisonOptions = {}): Promise<void> {
+  const plan = opts.plan ?? PRISON;
+  const gatewayId = opts.gatewayId ?? null;
   await pool.query(
     `INSERT INTO sites (id, org_unit_id, kind, name_en, name_zh) VALUES ($1, $2, 'prison', $3, $4) ON CONFLICT (id) DO NOTHING`,
     [plan.siteId, plan.orgUnitId, plan.name.en, plan.name['zh-CN']],
@@ -188,6 +199,6 @@ export async function seedPrison(pool: pg.Pool, registerDevice: RegisterPrisonDe
     [`${plan.siteId}-perimeter`, plan.siteId, `${plan.name.en} perimeter`, `${plan.name['zh-CN']}围墙`, JSON.stringify(geometry)],
   );
   const secret = randomBytes(24).toString('base64url');
-  for (const d of plan.doors) await registerDevice(pool, { id: d.id, siteId: plan.siteId, kind: 'gate', secret });
-  for (const c of plan.cameras) await registerDevice(pool, { id: c.id, siteId: plan.siteId, kind: 'camera', secret });
+  for (const d of plan.doors) await registerDevice(pool, { id: d.id, siteId: plan.siteId, kind: 'gate', secret, gatewayId });
+  for (const c of plan.cameras) await registerDevice(pool, { id: c.id, siteId: plan.siteId, kind: 'camera', secret, gatewayId });
 }

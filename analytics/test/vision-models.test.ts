@@ -46,12 +46,16 @@ test('the standing body turned a quarter is reported lying, with its torso angle
   assert.ok(a.people[0]!.torsoAngleDeg! > 70, `torso ${a.people[0]!.torsoAngleDeg}`);
 });
 
-test('the same frame gives the same result run to run', async () => {
+test('the same frame gives the same result run to run, and calls from several cameras at once do not mix', async () => {
   const f = scaleFrame(await photo('stock-group-2.jpg'), 480, 320);
+  const g = scaleFrame(await photo('ai-body.jpg'), 320, 320);
   const a = await analyseFrame(rt, f);
   const b = await analyseFrame(rt, f);
   assert.ok(a.people.length > 0);
   assert.deepEqual(a, b);
+  const one = await analyseFrame(rt, g);
+  const [x, y, z] = await Promise.all([analyseFrame(rt, f), analyseFrame(rt, g), analyseFrame(rt, f)]);
+  assert.deepEqual([x, y, z], [a, one, a]);
 });
 
 test('camera analyser: motion gating skips the empty room; a person walking in raises zone intrusion and, lying, person down; the snapshot has the box drawn', async () => {

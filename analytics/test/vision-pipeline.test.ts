@@ -13,6 +13,7 @@ import { createPool, migrate } from '@vigil/ingest';
 import { backends } from '../../ingest/test/backends.js';
 import { loadRuntime, type VisionRuntime } from '../src/vision/runtime.js';
 import { startCamera, type CameraPipeline } from '../src/vision/camera.js';
+import { startFrameSource } from '../src/vision/frames.js';
 import { decodeJpeg } from '../src/vision/image.js';
 import { analyseFrame } from '../src/vision/analyse.js';
 import { recordCameraMessage } from '../src/vision/store.js';
@@ -38,6 +39,34 @@ const stopChild = (c: ChildProcess | undefined) =>
     c.once('close', () => resolve());
     c.kill('SIGKILL');
   });
+
+test('a camera that never answers is reported offline once, with the reason, and retried with growing delays', async () => {
+  const health: Array<{ online: boolean; error?: string }> = [];
+  const closed = await startTestRtsp();
+  const url = closed.url('nothing-here');
+  await closed.close();
+  const src = startFrameSource({
+    url,
+    width: 64,
+    height: 48,
+    fps: 1,
+    ffmpegPath: ffmpeg,
+    initialBackoffMs: 200,
+    maxBackoffMs: 800,
+    stallMs: 5000,
+    logger: pino({ level: 'silent' }),
+    onFrame: () => assert.fail('no frame expected'),
+    onHealth: (h) => void health.push(h),
+  });
+  try {
+    await until('three retries', () => src.stats.reconnects >= 3 || undefined, 20_000);
+  } finally {
+    await src.stop();
+  }
+  assert.equal(health.length, 1, JSON.stringify(health));
+  assert.equal(health[0]!.online, false);
+  assert.ok(health[0]!.error && health[0]!.error.length > 0);
+});
 
 describe('camera pipeline over real RTSP and ffmpeg', { skip: embedded.skip }, () => {
   let rt: VisionRuntime;
@@ -86,7 +115,7 @@ describe('camera pipeline over real RTSP and ffmpeg', { skip: embedded.skip }, (
         fps: 2,
         scene: { zones: [{ id: 'fence', kind: 'restricted', polygon: [[170, 0], [320, 0], [320, 240], [170, 240]] }] },
       },
-      { publish: async (topic, msg) => (published.push({ topic, msg }), await recordCameraMessage(pool, 'prison-north', msg)), pool, snapshotDir: dir, ffmpegPath: ffmpeg, logger: pino({ level: 'silent' }), initialBackoffMs: 300, maxBackoffMs: 2000, stallMs: 2500 },
+      { publish: async (topic, msg) => (published.push({ topic, msg }), await recordCameraMessage(pool, 'prison-north', msg)), pool, snapshotDir: dir, ffmpegPath: ffmpeg, logger: pino({ level: 'silent' }), initialBackoffMs: 300, maxBackoffMs: 2000, stallMs: 6000 },
     );
     const health = () => published.filter((p) => p.msg.type === 'cam.health').map((p) => p.msg as MessageOf<'cam.health'>);
     await until('cam.health online', () => health().find((h) => h.body.online));

@@ -19,11 +19,11 @@ export async function detectFaces(rt: VisionRuntime, image: RgbFrame, minScore =
   const tensor = frameToTensor(rt.tf, image) as { dispose(): void };
   let result;
   try {
-    result = await rt.human.detect(tensor, { body: { enabled: false }, object: { enabled: false }, face: { enabled: true } });
+    result = await rt.detect(tensor, { body: { enabled: false }, object: { enabled: false }, face: { enabled: true } });
   } finally {
     tensor.dispose();
   }
-  return (result.face as Array<{ box: number[]; score: number; embedding?: number[]; real?: number; live?: number }>)
+  return result.face
     .filter((f) => f.score >= minScore)
     .map((f) => ({
       box: { x: f.box[0]!, y: f.box[1]!, w: f.box[2]!, h: f.box[3]! },

@@ -80,14 +80,14 @@ export async function analyseFrame(rt: VisionRuntime, frame: RgbFrame, opts: Ana
   const tensor = frameToTensor(rt.tf, frame) as { dispose(): void };
   let result;
   try {
-    result = await rt.human.detect(tensor, { face: { enabled: false }, body: { enabled: true }, object: { enabled: true } });
+    result = await rt.detect(tensor, { face: { enabled: false }, body: { enabled: true }, object: { enabled: true } });
   } finally {
     tensor.dispose();
   }
-  const poses = (result.body as Array<{ score: number; box: number[]; keypoints: HumanKeypoint[] }>)
+  const poses = result.body
     .filter((b) => b.score >= minPose && b.box.every((v) => Number.isFinite(v)))
     .map((b) => ({ box: toBox(b.box), angle: torsoAngle(b.keypoints, minPose), score: b.score }));
-  const people: PersonObservation[] = (result.object as Array<{ label: string; score: number; box: number[] }>)
+  const people: PersonObservation[] = result.object
     .filter((o) => o.label === 'person' && o.score >= minPerson)
     .map((o) => ({ box: toBox(o.box), score: o.score, horizontal: false }));
   const used = new Set<number>();

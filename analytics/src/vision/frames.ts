@@ -57,6 +57,10 @@ export function startFrameSource(o: FrameSourceOptions): FrameSource {
   let stopped = false;
   let online = false;
   let lastFrameTs = 0;
+  /** When ffmpeg was started: a connection that never yields a frame also stalls. */
+  let startedTs = 0;
+  /** Offline already said since the last frame (a camera that never comes up is reported once, not per retry). */
+  let offlineReported = false;
   let framesSinceHealth = 0;
   let healthSince = 0;
   let retry: NodeJS.Timeout | undefined;
@@ -73,7 +77,7 @@ export function startFrameSource(o: FrameSourceOptions): FrameSource {
   health.unref();
 
   const watchdog = setInterval(() => {
-    if (child && lastFrameTs && now() - lastFrameTs > stallMs) {
+    if (child && now() - Math.max(lastFrameTs, startedTs) > stallMs) {
       o.logger.warn({ url: o.url }, 'camera stream stalled; restarting ffmpeg');
       stderrTail = `no frame for ${stallMs} ms`;
       child.kill('SIGKILL');
@@ -82,7 +86,8 @@ export function startFrameSource(o: FrameSourceOptions): FrameSource {
   watchdog.unref();
 
   const down = (error: string) => {
-    if (online) o.onHealth({ online: false, error: error.slice(0, 256), last_frame_ts: lastFrameTs || undefined });
+    if (online || !offlineReported) o.onHealth({ online: false, error: error.slice(0, 256) || 'stream failed', ...(lastFrameTs ? { last_frame_ts: lastFrameTs } : {}) });
+    offlineReported = true;
     online = false;
     if (stopped) return;
     stats.reconnects++;
@@ -94,7 +99,7 @@ export function startFrameSource(o: FrameSourceOptions): FrameSource {
   function connect(): void {
     if (stopped) return;
     stderrTail = '';
-    lastFrameTs = 0;
+    startedTs = now();
     const args = [
       '-hide_banner', '-loglevel', 'error', '-nostdin',
       '-rtsp_transport', o.transport ?? 'tcp',
@@ -121,6 +126,7 @@ export function startFrameSource(o: FrameSourceOptions): FrameSource {
         framesSinceHealth++;
         if (!online) {
           online = true;
+          offlineReported = false;
           backoff = initial;
           healthSince = ts;
           framesSinceHealth = 1;

@@ -25,6 +25,18 @@ export interface VisionRuntime {
   /** Why this backend: the tfjs-node load error when it fell back to WASM. */
   reason: string;
   modelsDir: string;
+  /**
+   * Human's detect, one call at a time: several cameras and check-ins share
+   * one runtime, and Human keeps per-call state on the instance.
+   */
+  detect(input: unknown, config?: Record<string, unknown>): Promise<HumanResult>;
+}
+
+/** The parts of Human's result we read. */
+export interface HumanResult {
+  face: Array<{ box: number[]; score: number; embedding?: number[]; real?: number; live?: number }>;
+  body: Array<{ score: number; box: number[]; keypoints: Array<{ part: string; position: [number, number, number?]; score: number }> }>;
+  object: Array<{ label: string; score: number; box: number[] }>;
 }
 
 /** Which modules to enable when loading Human. */
@@ -161,5 +173,11 @@ export async function loadRuntime(opts: RuntimeOptions = {}): Promise<VisionRunt
   await human.init();
   await human.load();
   log.info({ backend: human.tf.getBackend(), reason, modelsDir }, 'tfjs backend chosen');
-  return { human, tf: human.tf, backend, reason, modelsDir };
+  let queue: Promise<unknown> = Promise.resolve();
+  const detect = (input: unknown, config?: Record<string, unknown>): Promise<HumanResult> => {
+    const run = queue.then(() => human.detect(input, config) as Promise<HumanResult>);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  return { human, tf: human.tf, backend, reason, modelsDir, detect };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { check, deviceTopic, newMessage, Alert } from '@vigil/schemas';
 import { createPool } from '@vigil/ingest';
+import { createUser } from '@vigil/command-center';
 import { DEMO } from '@vigil/device-sim';
 import { startStack, type Stack } from '../scripts/stack/stack.js';
 import { readSse } from './sse.js';
@@ -15,6 +16,8 @@ const school = DEMO.zones.find((z) => z.id === 'zone-school')!;
 const [lon, lat] = [(school.ring[0]![0] + school.ring[2]![0]) / 2, (school.ring[0]![1] + school.ring[2]![1]) / 2];
 let stack: Stack;
 let dataDir: string;
+/** The session cookie of an operator at the top of the demo tree (the API needs a signed-in user). */
+let cookie: string;
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
@@ -28,6 +31,16 @@ before(async () => {
     simFixIntervalMs: 1000,
     sink: () => undefined,
   });
+  const pool = createPool(stack.databaseUrl);
+  const password = 'e2e operator password';
+  try {
+    await createUser(pool, { id: 'e2e-operator', username: 'e2e-operator', displayName: 'E2E operator', role: 'operator', orgUnitId: 'moj', password });
+  } finally {
+    await pool.end();
+  }
+  const login = await fetch(`${stack.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'e2e-operator', password }) });
+  assert.equal(login.status, 200);
+  cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
 });
 
 after(async () => {
@@ -36,7 +49,7 @@ after(async () => {
 });
 
 test('a breaching fix from a real device becomes an alert in the API and the live stream', async () => {
-  const stream = await readSse(`${stack.httpUrl}/api/alerts/stream`);
+  const stream = await readSse(`${stack.httpUrl}/api/alerts/stream`, { cookie });
   const device = await mqtt.connectAsync(stack.mqttUrl, { protocolVersion: 4, clientId: tag.id, username: tag.id, password: stack.tagSecret, reconnectPeriod: 0 });
   const topic = deviceTopic(tag.siteId, tag.id, 'telemetry');
   const outside = newMessage('tag.fix', tag.id, 1, { lat: lat - 0.01, lon, acc_m: 5 });
@@ -61,7 +74,7 @@ test('a breaching fix from a real device becomes an alert in the API and the liv
   assert.deepEqual(a.evidence.fixes?.map((f) => f.msg_id), [inside.id]);
   assert.match(a.title['zh-CN'], /灵隐小学/);
 
-  const res = await fetch(`${stack.httpUrl}/api/alerts`);
+  const res = await fetch(`${stack.httpUrl}/api/alerts`, { headers: { cookie } });
   assert.equal(res.status, 200);
   const { alerts } = (await res.json()) as { alerts: Array<{ id: string }> };
   assert.deepEqual(alerts.map((x) => x.id), [a.id]);

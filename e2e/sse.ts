@@ -1,7 +1,7 @@
 /** A minimal Server-Sent Events reader over fetch, for tests. */
-export async function readSse(url: string): Promise<{ next(event: string, timeoutMs: number): Promise<string>; close(): void }> {
+export async function readSse(url: string, headers: Record<string, string> = {}): Promise<{ next(event: string, timeoutMs: number): Promise<string>; close(): void }> {
   const ac = new AbortController();
-  const res = await fetch(url, { signal: ac.signal, headers: { accept: 'text/event-stream' } });
+  const res = await fetch(url, { signal: ac.signal, headers: { accept: 'text/event-stream', ...headers } });
   if (!res.ok || !res.body) throw new Error(`SSE ${url}: HTTP ${res.status}`);
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';

@@ -1,26 +1,52 @@
 import type { Pool } from 'pg';
-import { rowToAlert, type AlertRow } from '@vigil/analytics';
-import type { Alert, AlertState } from '@vigil/schemas';
+import { ALERT_COLUMNS, rowToAlert, type AlertRow } from '@vigil/analytics';
+import type { Alert, AlertState, Severity } from '@vigil/schemas';
+import type { Scope } from './access/scope.js';
 
 /** Filters of an alert listing. */
 export interface AlertQuery {
-  site?: string;
-  state?: AlertState;
+  site?: string | undefined;
+  state?: AlertState | undefined;
+  severity?: Severity | undefined;
+  /** The rule that raised it (`zone.exclusion`): the alert's type. */
+  type?: string | undefined;
+  subject?: string | undefined;
+  /** Raised at or after / before (ms). */
+  from?: number | undefined;
+  to?: number | undefined;
   /** Most rows to return. */
   limit: number;
 }
 
-/** Alerts matching the filters, newest raised first. */
-export async function listAlerts(pool: Pool, q: AlertQuery): Promise<Alert[]> {
+/**
+ * The scope as SQL: `$1` sites, `$2` subjects (null: any), `$3` the officer's own id.
+ * An officer sees the alerts of the subjects assigned to them and those dispatched to them.
+ */
+export const SCOPE_SQL = '(site_id = ANY($1::text[]) AND ($2::text[] IS NULL OR subject_id = ANY($2::text[]) OR officer_id = $3))';
+export const scopeParams = (scope: Scope): unknown[] => [scope.sites, scope.subjects, scope.officerId];
+
+/** Alerts in `scope` matching the filters, newest raised first. */
+export async function listAlerts(pool: Pool, scope: Scope, q: AlertQuery): Promise<Alert[]> {
   const { rows } = await pool.query<AlertRow>(
-    `SELECT id, key, rule, severity, state, site_id, device_id, subject_id, title_en, title_zh,
-            raised_at, last_at, count, evidence
+    `SELECT ${ALERT_COLUMNS}
        FROM alerts
-      WHERE ($1::text IS NULL OR site_id = $1)
-        AND ($2::text IS NULL OR state = $2)
+      WHERE ${SCOPE_SQL}
+        AND ($4::text IS NULL OR site_id = $4)
+        AND ($5::text IS NULL OR state = $5)
+        AND ($6::text IS NULL OR severity = $6)
+        AND ($7::text IS NULL OR rule = $7)
+        AND ($8::text IS NULL OR subject_id = $8)
+        AND ($9::double precision IS NULL OR raised_at >= to_timestamp($9 / 1000.0))
+        AND ($10::double precision IS NULL OR raised_at < to_timestamp($10 / 1000.0))
       ORDER BY raised_at DESC, id DESC
-      LIMIT $3`,
-    [q.site ?? null, q.state ?? null, q.limit],
+      LIMIT $11`,
+    [...scopeParams(scope), q.site ?? null, q.state ?? null, q.severity ?? null, q.type ?? null, q.subject ?? null, q.from ?? null, q.to ?? null, q.limit],
   );
   return rows.map(rowToAlert);
+}
+
+/** One alert if it is in `scope`; null otherwise, whether or not it exists. */
+export async function getAlert(pool: Pool, scope: Scope, id: string): Promise<Alert | null> {
+  const { rows } = await pool.query<AlertRow>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE ${SCOPE_SQL} AND id = $4`, [...scopeParams(scope), id]);
+  return rows[0] ? rowToAlert(rows[0]) : null;
 }

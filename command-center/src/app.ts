@@ -1,38 +1,93 @@
-import { fastify, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { fastify, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { fastifyCookie } from '@fastify/cookie';
+import { fastifyHelmet } from '@fastify/helmet';
+import { fastifyRateLimit } from '@fastify/rate-limit';
+import { fastifySwagger } from '@fastify/swagger';
+import { fastifyWebsocket } from '@fastify/websocket';
 import type { Pool } from 'pg';
-import type { AlertFeed } from './alert-feed.js';
+import { createScopeCache } from './access/scope.js';
+import type { AlertFeed, AlertHub } from './alert-feed.js';
+import { installAuth } from './auth/hook.js';
+import type { CameraRelayOptions } from './cameras/relay.js';
+import type { CommandBus } from './command-bus.js';
+import { DEFAULT_SECURITY, makeContext, type SecurityOptions } from './context.js';
 import { createLogger, type Logger } from './logger.js';
 import { alertRoutes } from './routes/alerts.js';
 import { alertStreamRoutes } from './routes/alert-stream.js';
+import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
+import { cameraRoutes } from './routes/cameras.js';
+import { checkinRoutes } from './routes/checkins.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
+import { officerRoutes } from './routes/officers.js';
+import { orgRoutes } from './routes/org.js';
 import { presenceRoutes } from './routes/presence.js';
+import { reportRoutes } from './routes/reports.js';
+import { ruleRoutes } from './routes/rules.js';
+import { subjectRoutes } from './routes/subjects.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { trackRoutes } from './routes/tracks.js';
 import { uiRoutes } from './routes/ui.js';
-
-/** The actor written to the audit trail until operators log in (a later issue). */
-export const LOCAL_OPERATOR = 'local-operator';
+import { userRoutes } from './routes/users.js';
+import { zoneRoutes } from './routes/zones.js';
 
 /** Options of `buildApp`. */
 export interface BuildAppOptions {
   /** Made by `createPool` of `@vigil/ingest` (one connection; never held across awaits). */
   pool: Pool;
+  /** Live alerts (and device status) for the stream; when it is an `AlertHub`, changes made through the API are emitted on it too. */
   alertFeed: AlertFeed;
   /** The built UI; without it only the API is served. */
   publicDir?: string;
   logger?: Logger;
-  /** Who made a request, for the audit trail; default: always `local-operator`. */
-  actorOf?: (req: FastifyRequest) => string;
   /** SSE heartbeat interval; default 15 000 ms. */
   heartbeatMs?: number;
+  /** Session, lockout, rate and size limits; defaults in `DEFAULT_SECURITY`. */
+  security?: Partial<SecurityOptions>;
+  /** Sends device commands over MQTT; without it the command routes answer 503. */
+  commandBus?: CommandBus;
+  /** Live camera relay (ffmpeg); without it the live route answers 503. */
+  cameras?: CameraRelayOptions;
 }
+
+/**
+ * The Content-Security-Policy: everything from this origin only, no inline script or
+ * style, no plugins, not framable. `wasm-unsafe-eval` lets JSMpeg's WebAssembly decoder run.
+ */
+export const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:', 'blob:'],
+  // Vite inlines the smallest font slices as data: URLs; a font cannot run script.
+  fontSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  mediaSrc: ["'self'", 'blob:'],
+  workerSrc: ["'self'", 'blob:'],
+  manifestSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
 
 /** Build the command-centre HTTP app (API + UI), not listening; tests use `app.inject()`. */
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   // pino's Logger and Fastify's base logger differ only in typing details; at run time Fastify wants pino.
   const logger: FastifyBaseLogger = opts.logger ?? createLogger('command-center');
-  const app = fastify({ loggerInstance: logger });
-  const actorOf = opts.actorOf ?? (() => LOCAL_OPERATOR);
+  const security: SecurityOptions = { ...DEFAULT_SECURITY, ...opts.security };
+  const app = fastify({
+    loggerInstance: logger,
+    bodyLimit: security.bodyLimitBytes,
+    forceCloseConnections: true,
+    // An unknown field is an error naming it, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  });
+  const ctx = makeContext(opts.pool, createScopeCache(opts.pool, security.scopeCacheMs), security);
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
+  app.setErrorHandler((err: FastifyError & { field?: string }, req, reply) => {
     if (err.validation) {
       const field = validationField(err);
       const first = err.validation[0];
@@ -40,22 +95,72 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       const message = `${field}: ${first?.message ?? 'invalid'}${allowed ? ` (${allowed.join(', ')})` : ''}`;
       return reply.code(400).send({ code: 'VIGIL_CC_VALIDATION', field, message });
     }
-    req.log.error({ err }, 'request failed');
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
-    return reply.code(status).send({ code: err.code ?? 'VIGIL_CC_INTERNAL', message: status >= 500 ? 'internal error' : err.message });
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.debug({ code: err.code, status }, err.message);
+    // Never a stack trace or an internal message to the client.
+    const code = status >= 500 ? 'VIGIL_CC_INTERNAL' : status === 429 ? 'VIGIL_CC_RATE_LIMITED' : (err.code ?? 'VIGIL_CC_ERROR');
+    const body: Record<string, unknown> = { code, message: status >= 500 ? 'internal error / 内部错误' : err.message };
+    if (err.field) body.field = err.field;
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'VIGIL_CC_NOT_FOUND', message: `${req.method} ${req.url.split('?')[0]} not found / 未找到` }));
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifyCookie);
+  // Per client address, before anything else is done for the request.
+  await app.register(fastifyRateLimit, { global: true, max: security.rateLimitPerAddress, timeWindow: 60_000, hook: 'onRequest' });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Vigil command centre API', version: '1', description: 'Sessions (cookie vigil_session) or API tokens (Authorization: Bearer vgt_...).' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'vigil_session' }, token: { type: 'http', scheme: 'bearer' } } },
+      security: [{ session: [] }, { token: [] }],
+    },
+    hideUntagged: true,
+  });
+  // Per signed-in user (or API token's owner), checked once the request is authenticated.
+  const perUser = app.createRateLimit({ max: security.rateLimitPerUser, timeWindow: 60_000, keyGenerator: (req) => `user:${req.principal?.userId ?? req.ip}` });
+  installAuth(app, ctx, async (req) => {
+    const r = await perUser(req);
+    return r.isAllowed ? {} : r;
   });
 
+  const hub = isHub(opts.alertFeed) ? opts.alertFeed : undefined;
   await app.register(healthRoutes, { pool: opts.pool, alertFeed: opts.alertFeed });
-  await app.register(alertRoutes, { pool: opts.pool, actorOf });
-  await app.register(presenceRoutes, { pool: opts.pool, actorOf });
+  await app.register(authRoutes, { ctx });
+  await app.register(tokenRoutes, { ctx });
+  await app.register(userRoutes, { ctx });
+  await app.register(orgRoutes, { ctx });
+  await app.register(subjectRoutes, { ctx });
+  await app.register(deviceRoutes, { ctx, ...(opts.commandBus ? { commandBus: opts.commandBus } : {}) });
+  await app.register(zoneRoutes, { ctx });
+  await app.register(ruleRoutes, { ctx });
+  await app.register(alertRoutes, { ctx, ...(hub ? { hub } : {}) });
   await app.register(alertStreamRoutes, {
-    pool: opts.pool,
+    ctx,
     alertFeed: opts.alertFeed,
-    actorOf,
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
   });
+  await app.register(presenceRoutes, { ctx });
+  await app.register(checkinRoutes, { ctx });
+  await app.register(trackRoutes, { ctx });
+  await app.register(dashboardRoutes, { ctx });
+  await app.register(reportRoutes, { ctx });
+  await app.register(officerRoutes, { ctx });
+  await app.register(auditRoutes, { ctx });
+  await app.register(cameraRoutes, { ctx, ...(opts.cameras ? { relay: opts.cameras } : {}) });
+  app.get('/api/openapi.json', { config: { auth: 'public' } }, async () => app.swagger());
   if (opts.publicDir !== undefined) await app.register(uiRoutes, { publicDir: opts.publicDir });
   return app;
+}
+
+function isHub(feed: AlertFeed): feed is AlertHub {
+  return typeof (feed as Partial<AlertHub>).emit === 'function';
 }
 
 /** The query or body field an Ajv error is about: `/limit` -> `limit`, or the missing property. */
@@ -64,5 +169,6 @@ function validationField(err: FastifyError): string {
   if (!first) return err.validationContext ?? 'request';
   const params = first.params as { missingProperty?: string; additionalProperty?: string };
   const path = first.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  return path || params.missingProperty || params.additionalProperty || err.validationContext || 'request';
+  const extra = params.missingProperty ?? params.additionalProperty;
+  return [path, extra].filter(Boolean).join('.') || err.validationContext || 'request';
 }

@@ -1,6 +1,6 @@
 import { connect, type MqttClient } from 'mqtt';
-import { ALL_ALERTS_FILTER, Alert, check, parseTopic } from '@vigil/schemas';
-import { createAlertHub, type AlertFeed } from './alert-feed.js';
+import { ALL_ALERTS_FILTER, Alert, AgentStatus, channelFilter, check, parseTopic } from '@vigil/schemas';
+import { createAlertHub, type AlertHub } from './alert-feed.js';
 import { createLogger, type Logger } from './logger.js';
 
 /** Options of the MQTT alert subscriber. */
@@ -18,7 +18,7 @@ export interface MqttAlertFeedOptions {
 }
 
 /** The MQTT feed: an `AlertFeed` that can also say when its subscription is in place. */
-export interface MqttAlertFeed extends AlertFeed {
+export interface MqttAlertFeed extends AlertHub {
   /** Resolves once the broker has granted the first subscription (SUBACK). */
   whenSubscribed(): Promise<void>;
 }
@@ -60,6 +60,10 @@ export function createMqttAlertFeed(opts: MqttAlertFeedOptions): MqttAlertFeed {
       }
       markSubscribed();
     });
+    // Device status for the live stream; a broker that refuses it only costs the status events.
+    client.subscribe(STATUS_FILTER, { qos: 0 }, (err) => {
+      if (err) log.warn({ err: err.message, filter: STATUS_FILTER }, 'status subscription refused');
+    });
   });
   client.on('close', () => {
     if (hub.isConnected()) log.warn('disconnected from broker');
@@ -67,6 +71,11 @@ export function createMqttAlertFeed(opts: MqttAlertFeedOptions): MqttAlertFeed {
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'mqtt error'));
   client.on('message', (topic, payload) => {
+    if (topic.endsWith('/status')) {
+      const status = parseStatus(topic, payload);
+      if (status) hub.emitStatus(status);
+      return;
+    }
     const alert = parseAlert(topic, payload);
     if (alert.ok) {
       hub.emit(alert.value);
@@ -76,13 +85,25 @@ export function createMqttAlertFeed(opts: MqttAlertFeedOptions): MqttAlertFeed {
     log.warn({ code: 'VIGIL_CC_ALERT_INVALID', topic, reason: alert.reason, invalid: hub.stats().invalid }, 'invalid alert not forwarded');
   });
 
-  return {
-    subscribe: hub.subscribe,
-    isConnected: hub.isConnected,
-    stats: hub.stats,
-    close: hub.close,
-    whenSubscribed: () => subscribed,
-  };
+  // A hub, so changes made through the API reach this process's live stream too.
+  return { ...hub, whenSubscribed: () => subscribed };
+}
+
+const STATUS_FILTER = channelFilter('status');
+
+/** A device's `agent.status` as a status event, or null if it is not a valid one from that device. */
+export function parseStatus(topic: string, payload: Buffer): { id: string; site: string; online: boolean; ts: number } | null {
+  const parsed = parseTopic(topic);
+  if (parsed?.kind !== 'device' || parsed.channel !== 'status') return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return null;
+  }
+  const checked = check(AgentStatus, value);
+  if (!checked.ok || checked.value.dev !== parsed.device) return null;
+  return { id: parsed.device, site: parsed.site, online: checked.value.body.online, ts: checked.value.ts };
 }
 
 /** Decode and validate one alert message; its site must be the topic's site. */

@@ -1,5 +1,8 @@
 import type { Pool } from 'pg';
 import { buildApp } from './app.js';
+import type { CameraRelayOptions } from './cameras/relay.js';
+import { createMqttCommandBus } from './command-bus.js';
+import type { SecurityOptions } from './context.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMqttAlertFeed, type MqttAlertFeed } from './mqtt-alert-feed.js';
 
@@ -11,7 +14,7 @@ export interface CommandCenterOptions {
   host: string;
   /** Made by `createPool`; the caller owns it and ends it after `close()`. */
   pool: Pool;
-  /** Broker URL of the alert subscription. */
+  /** Broker URL of the alert subscription and the device commands. */
   mqttUrl: string;
   mqttUsername?: string;
   mqttPassword?: string;
@@ -20,6 +23,9 @@ export interface CommandCenterOptions {
   logger?: Logger;
   /** SSE heartbeat interval; default 15 000 ms. */
   heartbeatMs?: number;
+  security?: Partial<SecurityOptions>;
+  /** ffmpeg for the live camera relay; without it live video answers 503. */
+  ffmpegPath?: string;
 }
 
 /** A running command centre. */
@@ -31,26 +37,35 @@ export interface CommandCenter {
   close(): Promise<void>;
 }
 
-/** Subscribe to alerts, build the app and listen. */
+/** Subscribe to alerts, connect the command bus, build the app and listen. */
 export async function startCommandCenter(opts: CommandCenterOptions): Promise<CommandCenter> {
   const logger = opts.logger ?? createLogger('command-center');
-  const alertFeed = createMqttAlertFeed({
+  const mqtt = {
     url: opts.mqttUrl,
     ...(opts.mqttUsername !== undefined ? { username: opts.mqttUsername } : {}),
     ...(opts.mqttPassword !== undefined ? { password: opts.mqttPassword } : {}),
-    logger: logger.child({ module: 'alert-feed' }),
-  });
+  };
+  const alertFeed = createMqttAlertFeed({ ...mqtt, logger: logger.child({ module: 'alert-feed' }) });
+  const commandBus = createMqttCommandBus({ ...mqtt, pool: opts.pool, logger: logger.child({ module: 'commands' }) });
+  const cameras: CameraRelayOptions | undefined = opts.ffmpegPath ? { ffmpegPath: opts.ffmpegPath, logger: logger.child({ module: 'cameras' }) } : undefined;
   const app = await buildApp({
     pool: opts.pool,
     alertFeed,
+    commandBus,
     publicDir: opts.publicDir,
     logger,
+    ...(cameras ? { cameras } : {}),
+    ...(opts.security ? { security: opts.security } : {}),
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
   });
+  const closeFeeds = async () => {
+    await alertFeed.close();
+    await commandBus.close();
+  };
   try {
     await app.listen({ port: opts.port, host: opts.host });
   } catch (err) {
-    await alertFeed.close();
+    await closeFeeds();
     await app.close();
     throw err;
   }
@@ -61,7 +76,7 @@ export async function startCommandCenter(opts: CommandCenterOptions): Promise<Co
     port,
     alertFeed,
     close() {
-      closing ??= app.close().finally(() => alertFeed.close());
+      closing ??= app.close().finally(closeFeeds);
       return closing;
     },
   };

@@ -9,6 +9,7 @@ import type { Pool } from 'pg';
 import { alertsTopic, type Alert } from '@vigil/schemas';
 import { startCommandCenter, type CommandCenter } from '../src/index.js';
 import { connectPublisher, insertAlert, sampleAlert, startTestBroker, startTestDb, testLogger } from './helpers.js';
+import { addUser, seedBasicTree, TEST_PASSWORD } from './auth-helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -27,6 +28,7 @@ describe('command centre in a real browser', { skip }, () => {
   let publisher: MqttClient;
   let browser: Browser;
   let page: Page;
+  const consoleErrors: string[] = [];
 
   const publish = async (a: Alert): Promise<void> => {
     await publisher.publishAsync(alertsTopic(a.site), JSON.stringify(a), { qos: 1 });
@@ -45,6 +47,19 @@ describe('command centre in a real browser', { skip }, () => {
     const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 720 } });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
+    // Sign in through the API in the browser's own context, so the page carries the session cookie.
+    await seedBasicTree(db.pool);
+    const operator = await addUser(db.pool, { id: 'op-1', role: 'operator', orgUnit: 'moj' });
+    await page.goto(`http://127.0.0.1:${center.port}/api/health`);
+    const status = await page.evaluate(
+      `fetch('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(${JSON.stringify({ username: 'op-1', password: 'PW' })}) }).then((r) => r.status)`.replace('PW', TEST_PASSWORD),
+    );
+    assert.equal(status, 200);
+    assert.equal(operator.username, 'op-1');
+    // Anything the strict Content-Security-Policy blocks shows up as a console error: collect them.
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
   });
 
   after(async () => {
@@ -109,5 +124,13 @@ describe('command centre in a real browser', { skip }, () => {
     assert.match((await offline.getAttribute('class')) ?? '', /offline/);
     await page.locator('[data-testid="presence"] [data-device-id="tag-0001"]').filter({ hasText: '在线' }).waitFor();
     await page.getByTestId('presence').filter({ hasText: '1 / 2 在线' }).waitFor();
+  });
+
+  test('the page runs under the strict Content-Security-Policy with nothing blocked', async () => {
+    const res = await page.reload();
+    const csp = (await res?.allHeaders())?.['content-security-policy'] ?? '';
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /style-src 'self'(;|$)/);
+    assert.deepEqual(consoleErrors.filter((e) => /Content Security Policy|Refused/i.test(e)).map((e) => e.slice(0, 200)), []);
   });
 });

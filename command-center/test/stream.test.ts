@@ -9,6 +9,7 @@ import type { Pool } from 'pg';
 import { alertsTopic } from '@vigil/schemas';
 import { buildApp, createAlertHub, startCommandCenter, type CommandCenter } from '../src/index.js';
 import { connectPublisher, sseReader, sampleAlert, startTestBroker, startTestDb, testLogger, type SseFrame } from './helpers.js';
+import { addUser, loginHttp, seedBasicTree } from './auth-helpers.js';
 
 const alertFrames = (frames: SseFrame[]): { event: string; data: string }[] =>
   frames.filter((f): f is { event: string; data: string } => 'event' in f && f.event === 'alert');
@@ -20,6 +21,7 @@ describe('alert stream: MQTT broker -> feed -> SSE', () => {
   let publisher: MqttClient;
   let base: string;
   let publicDir: string;
+  let cookie: string;
 
   before(async () => {
     publicDir = await mkdtemp(join(tmpdir(), 'cc-public-'));
@@ -35,6 +37,8 @@ describe('alert stream: MQTT broker -> feed -> SSE', () => {
       heartbeatMs: 300,
     });
     base = `http://127.0.0.1:${center.port}`;
+    await seedBasicTree(db.pool);
+    cookie = await loginHttp(base, await addUser(db.pool, { id: 'op-1', role: 'operator', orgUnit: 'moj' }));
     await center.alertFeed.whenSubscribed();
     publisher = await connectPublisher(broker.url);
   });
@@ -53,7 +57,7 @@ describe('alert stream: MQTT broker -> feed -> SSE', () => {
 
   test('an alert published over MQTT arrives on the SSE stream; invalid ones are not forwarded', async () => {
     const ac = new AbortController();
-    const res = await fetch(`${base}/api/alerts/stream`, { signal: ac.signal });
+    const res = await fetch(`${base}/api/alerts/stream`, { signal: ac.signal, headers: { cookie } });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
     assert.ok(res.body);
@@ -79,7 +83,7 @@ describe('alert stream: MQTT broker -> feed -> SSE', () => {
 
   test('heartbeat comments keep the stream alive; ?site= filters', async () => {
     const ac = new AbortController();
-    const res = await fetch(`${base}/api/alerts/stream?site=office-b`, { signal: ac.signal });
+    const res = await fetch(`${base}/api/alerts/stream?site=office-b`, { signal: ac.signal, headers: { cookie } });
     assert.ok(res.body);
     const sse = sseReader(res.body);
     await sse.readUntil((f) => f.some((x) => 'comment' in x && x.comment === 'heartbeat'), 3000);
@@ -97,8 +101,8 @@ describe('alert stream: MQTT broker -> feed -> SSE', () => {
     assert.deepEqual(
       rows.map((r) => [r.actor, r.detail]),
       [
-        ['local-operator', { site: null }],
-        ['local-operator', { site: 'office-b' }],
+        ['op-1', { site: null, sites: 2 }],
+        ['op-1', { site: 'office-b', sites: 2 }],
       ],
     );
   });
@@ -124,8 +128,10 @@ describe('alert stream: clean-up', () => {
     try {
       await app.listen({ port: 0, host: '127.0.0.1' });
       const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      await seedBasicTree(db.pool);
+      const cookie = await loginHttp(base, await addUser(db.pool, { id: 'op-1', role: 'operator', orgUnit: 'moj' }));
       const ac = new AbortController();
-      const first = await fetch(`${base}/api/alerts/stream`, { signal: ac.signal });
+      const first = await fetch(`${base}/api/alerts/stream`, { signal: ac.signal, headers: { cookie } });
       assert.ok(first.body);
       await sseReader(first.body).readUntil((f) => f.length >= 2);
       assert.equal(listeners, 1);
@@ -134,7 +140,7 @@ describe('alert stream: clean-up', () => {
       while (listeners > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       assert.equal(listeners, 0, 'listener removed after the client went away');
 
-      const second = await fetch(`${base}/api/alerts/stream`);
+      const second = await fetch(`${base}/api/alerts/stream`, { headers: { cookie } });
       assert.ok(second.body);
       await sseReader(second.body).readUntil((f) => f.length >= 2);
       const t0 = Date.now();

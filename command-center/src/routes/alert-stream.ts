@@ -1,10 +1,11 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import type { Pool } from 'pg';
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, type Alert } from '@vigil/schemas';
-import type { AlertFeed } from '../alert-feed.js';
-import { appendAudit } from '../audit.js';
+import { allows } from '../access/roles.js';
+import { alertInScope } from '../access/scope.js';
+import type { AlertFeed, DeviceStatusEvent } from '../alert-feed.js';
+import { principalOf, scopeOf, type AppContext } from '../context.js';
 
 /** Default interval of the SSE heartbeat comment. */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
@@ -17,19 +18,21 @@ type StreamQuery = Static<typeof StreamQuery>;
 
 /** Options of the alert stream. */
 export interface AlertStreamOptions {
-  pool: Pool;
+  ctx: AppContext;
   alertFeed: AlertFeed;
-  actorOf: (req: FastifyRequest) => string;
   /** Interval of the `: heartbeat` comment that keeps proxies from closing an idle stream. */
   heartbeatMs?: number;
 }
 
 /**
- * `GET /api/alerts/stream[?site=]`: Server-Sent Events, one `event: alert` per alert
- * from the feed (WHATWG HTML "Server-sent events"). The browser's EventSource reconnects
- * by itself; the UI reloads the list when it does, so no event ids or replay are kept.
+ * `GET /api/alerts/stream[?site=]`: Server-Sent Events (WHATWG HTML "Server-sent events"):
+ * `event: alert` for each new alert and each change of one (the same record, its new state),
+ * `event: device` for each device going online or offline — only what the user's scope
+ * holds, decided for every event. The browser's EventSource reconnects by itself; the UI
+ * reloads the list when it does, so no event ids or replay are kept.
  */
 export const alertStreamRoutes: FastifyPluginAsync<AlertStreamOptions> = async (app, opts) => {
+  const { ctx } = opts;
   const heartbeatMs = opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const open = new Set<ServerResponse>();
 
@@ -38,40 +41,51 @@ export const alertStreamRoutes: FastifyPluginAsync<AlertStreamOptions> = async (
     for (const res of open) res.end();
   });
 
-  app.get<{ Querystring: StreamQuery }>('/api/alerts/stream', { schema: { querystring: StreamQuery } }, async (req, reply) => {
-    const site = req.query.site;
-    await appendAudit(opts.pool, {
-      actor: opts.actorOf(req),
-      action: 'alerts.stream',
-      resource: 'alerts',
-      detail: { site: site ?? null },
-    });
+  app.get<{ Querystring: StreamQuery }>(
+    '/api/alerts/stream',
+    { config: { permission: 'alerts.read' }, schema: { tags: ['alerts'], querystring: StreamQuery } },
+    async (req, reply) => {
+      const site = req.query.site;
+      const p = principalOf(req);
+      const scope = await scopeOf(ctx, req);
+      const devices = allows(p.role, 'devices.read', p.scopes);
+      await ctx.audit(req, { action: 'alerts.stream', resource: 'alerts', detail: { site: site ?? null, sites: scope.sites.length } });
 
-    reply.hijack(); // from here on we own the socket; Fastify sends nothing more
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no', // nginx: do not buffer the stream
-    });
-    // `retry`: how long the browser waits before reconnecting after a drop (EventSource default is ~3 s anyway).
-    res.write(`retry: ${RECONNECT_MS}\n\n: connected\n\n`);
-    open.add(res);
+      reply.hijack(); // from here on we own the socket; Fastify sends nothing more
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no', // nginx: do not buffer the stream
+      });
+      // `retry`: how long the browser waits before reconnecting after a drop (EventSource default is ~3 s anyway).
+      res.write(`retry: ${RECONNECT_MS}\n\n: connected\n\n`);
+      open.add(res);
 
-    const send = (alert: Alert): void => {
-      if (site !== undefined && alert.site !== site) return;
-      res.write(`event: alert\ndata: ${JSON.stringify(alert)}\n\n`);
-    };
-    const unsubscribe = opts.alertFeed.subscribe(send);
-    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
+      const send = (alert: Alert): void => {
+        if (site !== undefined && alert.site !== site) return;
+        if (!alertInScope(scope, { site: alert.site, subject: alert.subject ?? null, officer: alert.officer ?? null })) return;
+        res.write(`event: alert\ndata: ${JSON.stringify(alert)}\n\n`);
+      };
+      const sendStatus = (s: DeviceStatusEvent): void => {
+        if (!devices || (site !== undefined && s.site !== site) || !scope.siteSet.has(s.site)) return;
+        res.write(`event: device\ndata: ${JSON.stringify(s)}\n\n`);
+      };
+      const unsubscribe = opts.alertFeed.subscribe(send);
+      const unsubscribeStatus = opts.alertFeed.subscribeStatus?.(sendStatus);
+      const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
 
-    const cleanUp = (): void => {
-      clearInterval(heartbeat);
-      unsubscribe();
-      open.delete(res);
-    };
-    res.on('close', cleanUp);
-    req.log.debug({ site }, 'alert stream opened');
-  });
+      const cleanUp = (): void => {
+        clearInterval(heartbeat);
+        unsubscribe();
+        unsubscribeStatus?.();
+        open.delete(res);
+      };
+      res.on('close', cleanUp);
+      // The client may have gone while the audit row was written (a page reload): 'close' has fired already.
+      if (res.destroyed || req.raw.socket.destroyed) cleanUp();
+      req.log.debug({ site }, 'alert stream opened');
+    },
+  );
 };

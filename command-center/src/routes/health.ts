@@ -13,7 +13,7 @@ export interface HealthRoutesOptions {
 /** `GET /api/health`: `{ ok, db, mqtt }`; `ok` means the process answers, the flags say what it can reach. */
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, opts) => {
   const timeoutMs = opts.dbTimeoutMs ?? 2000;
-  app.get('/api/health', async () => {
+  app.get('/api/health', { config: { auth: 'public' } }, async () => {
     const db = await probe(opts.pool, timeoutMs);
     return { ok: true, db, mqtt: opts.alertFeed.isConnected() };
   });

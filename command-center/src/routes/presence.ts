@@ -1,8 +1,7 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { Pool } from 'pg';
+import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { Id } from '@vigil/schemas';
-import { appendAudit } from '../audit.js';
+import { scopeOf, type AppContext } from '../context.js';
 
 /** Default and largest number of devices `GET /api/devices/presence` returns. */
 export const DEFAULT_PRESENCE_LIMIT = 1_000;
@@ -31,38 +30,25 @@ export const DevicePresence = Type.Object(
 );
 export type DevicePresence = Static<typeof DevicePresence>;
 
-/** Options of the presence routes. */
-export interface PresenceRoutesOptions {
-  pool: Pool;
-  /** Who is asking; written to the audit trail. */
-  actorOf: (req: FastifyRequest) => string;
-}
-
-/** `GET /api/devices/presence?site=&limit=`: who is connected and since when, by site then device; every read is audited. */
-export const presenceRoutes: FastifyPluginAsync<PresenceRoutesOptions> = async (app, opts) => {
+/** `GET /api/devices/presence?site=&limit=`: who is connected and since when, by site then device, within the user's scope; every read is audited. */
+export const presenceRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.get<{ Querystring: PresenceQuery }>(
     '/api/devices/presence',
     {
-      schema: {
-        querystring: PresenceQuery,
-        response: { 200: Type.Object({ devices: Type.Array(DevicePresence) }) },
-      },
+      config: { permission: 'devices.read' },
+      schema: { tags: ['devices'], querystring: PresenceQuery, response: { 200: Type.Object({ devices: Type.Array(DevicePresence) }) } },
     },
     async (req) => {
       const { site, limit } = req.query;
-      const { rows } = await opts.pool.query<{ device_id: string; site_id: string; online: boolean; since: Date }>(
+      const scope = await scopeOf(ctx, req);
+      const { rows } = await ctx.pool.query<{ device_id: string; site_id: string; online: boolean; since: Date }>(
         `SELECT device_id, site_id, online, since FROM device_presence
-         WHERE ($1::text IS NULL OR site_id = $1) ORDER BY site_id, device_id LIMIT $2`,
-        [site ?? null, limit],
+         WHERE site_id = ANY($1) AND ($2::text IS NULL OR site_id = $2) ORDER BY site_id, device_id LIMIT $3`,
+        [scope.sites, site ?? null, limit],
       );
       const devices = rows.map((r) => ({ id: r.device_id, site: r.site_id, online: r.online, since: r.since.toISOString() }));
       // Audited before the data leaves: if the trail cannot be written the request fails (500).
-      await appendAudit(opts.pool, {
-        actor: opts.actorOf(req),
-        action: 'presence.list',
-        resource: 'device_presence',
-        detail: { site: site ?? null, limit, returned: devices.length },
-      });
+      await ctx.audit(req, { action: 'presence.list', resource: 'device_presence', detail: { site: site ?? null, limit, returned: devices.length } });
       return { devices };
     },
   );

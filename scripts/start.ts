@@ -55,6 +55,8 @@ say(`  MQTT over WebSocket:             ws://localhost:${config.mqttWsPort}`);
 say(`  Database / 数据库:                ${stack.databaseUrl.replace(/\/\/[^@]*@/, '//***@')}`);
 say(`  Demo: three tags at Lingyin; tag-0001 enters the school exclusion zone in about a minute.`);
 say(`  演示：灵隐的三个电子标签；tag-0001 约一分钟后进入学校禁止区域。`);
+say(`  Also 24 supervised subjects (tag-0004 … tag-0027) on their daily routines, with home zones and curfews.`);
+say(`  另有 24 名矫正对象（tag-0004 … tag-0027）按日常作息活动，设有住所区域和宵禁。`);
 say('  Ctrl-C stops everything / 按 Ctrl-C 停止全部服务');
 say('');
 

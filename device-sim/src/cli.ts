@@ -1,7 +1,5 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { hashSecret } from '@vigil/broker';
-import { createPool } from '@vigil/ingest';
 import { DEMO } from './demo.js';
 import { runLoad } from './load.js';
 import { loadScenario, ScenarioError } from './scenario/parse.js';
@@ -21,7 +19,19 @@ import type { EventSink } from './tags/fleet-sim.js';
  */
 const USAGE = `usage / 用法:
   vigil-sim scenario FILE [--seed N] [--speed X | --fast] (--mqtt URL --secret S | --nmea HOST:PORT)
-  vigil-sim load --tags N --interval S [--duration S] [--site ID] [--prefix P] [--register] --mqtt URL --secret S`;
+  vigil-sim load --tags N --interval S [--duration S] [--site ID] [--prefix P] [--register [--scrypt-log2n 15]] --mqtt URL --secret S`;
+/**
+ * A registry hash at a lower scrypt cost, for load runs only: the broker
+ * verifies with the N stored in the hash (broker/src/secrets.ts format
+ * `scrypt$N$r$p$salt$key`), so 10 000 first logins need not cost 10 000 × 32 MiB scrypt.
+ */
+async function cheapHash(secret: string, N: number): Promise<string> {
+  const { randomBytes, scrypt } = await import('node:crypto');
+  const salt = randomBytes(16);
+  const key = await new Promise<Buffer>((resolve, reject) => scrypt(secret, salt, 32, { N, r: 8, p: 1 }, (err, k) => (err ? reject(err) : resolve(k))));
+  return ['scrypt', N, 8, 1, salt.toString('base64'), key.toString('base64')].join('$');
+}
+
 const log = pino({ name: 'vigil-sim' }, pino.destination(2));
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const bad = (what: string, why: string): never => {
@@ -54,6 +64,7 @@ const { values, positionals } = (() => {
         site: { type: 'string' },
         prefix: { type: 'string' },
         register: { type: 'boolean' },
+        'scrypt-log2n': { type: 'string' },
         'report-every': { type: 'string' },
       },
     });
@@ -62,8 +73,8 @@ const { values, positionals } = (() => {
   }
 })();
 const [command, file] = positionals;
-const mqttUrl = () => values.mqtt ?? process.env.VIGIL_MQTT_URL ?? bad('--mqtt', 'is required (or VIGIL_MQTT_URL)');
-const secret = () => values.secret ?? process.env.VIGIL_SIM_TAG_SECRET ?? bad('--secret', 'is required (or VIGIL_SIM_TAG_SECRET)');
+const mqttUrl = () => values.mqtt || process.env.VIGIL_MQTT_URL || bad('--mqtt', 'is required (or VIGIL_MQTT_URL)');
+const secret = () => values.secret || process.env.VIGIL_SIM_TAG_SECRET || bad('--secret', 'is required (or VIGIL_SIM_TAG_SECRET)');
 
 if (command === 'scenario') {
   if (!file) bad('FILE', 'is required');
@@ -93,7 +104,12 @@ if (command === 'scenario') {
     count++;
     return sink(ev);
   });
-  await connect(run.built.devices.filter((d) => !values.nmea || run.built.tags.has(d.id)));
+  try {
+    await connect(run.built.devices.filter((d) => !values.nmea || run.built.tags.has(d.id)));
+  } catch (err) {
+    process.stderr.write(`vigil-sim: cannot connect / 无法连接: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   say(`scenario "${scenario.name}", seed ${seed}, ${run.built.devices.length} devices, speed ${speed === Infinity ? 'as fast as possible' : `${speed}×`}`);
   const rt = speed === Infinity ? null : runRealtime(run.fleet, { startMs: scenario.startMs, speed });
   try {
@@ -120,8 +136,13 @@ if (command === 'scenario') {
   const url = mqttUrl();
   if (values.register) {
     const dbUrl = process.env.DATABASE_URL ?? bad('DATABASE_URL', 'is required with --register');
+    // loaded only here: the broker and database clients are heavy to import
+    const { createPool } = await import('@vigil/ingest');
+    const { hashSecret } = await import('@vigil/broker');
+    const log2n = num('scrypt-log2n', values['scrypt-log2n'], 15, 1);
+    if (!Number.isInteger(log2n) || log2n > 20) bad('--scrypt-log2n', 'must be a whole number from 1 to 20');
     const pool = createPool(dbUrl);
-    const hash = await hashSecret(pw);
+    const hash = log2n === 15 ? await hashSecret(pw) : await cheapHash(pw, 2 ** log2n);
     await pool.query(
       `INSERT INTO devices (id, site_id, kind, secret_hash)
        SELECT $1 || '-' || lpad(g::text, greatest(4, length(($3 - 1)::text)), '0'), $2, 'tag', $4 FROM generate_series(0, $3 - 1) g
@@ -145,7 +166,7 @@ if (command === 'scenario') {
     report: say,
   });
   say(
-    `tags ${r.connected}/${tags} connected in ${r.connectS.toFixed(1)} s; sent ${r.sent} (${r.sentPerS.toFixed(0)}/s), acked ${r.acked} (${r.ackedPerS.toFixed(0)}/s), target ${r.targetPerS.toFixed(0)}/s, ratio ${(r.ackedPerS / r.targetPerS).toFixed(2)}, errors ${r.errors}`,
+    `tags ${r.connected}/${tags} connected in ${r.connectS.toFixed(1)} s; sent ${r.sent} (${r.sentPerS.toFixed(0)}/s), acked ${r.acked} (${r.ackedPerS.toFixed(0)}/s), target ${r.targetPerS.toFixed(0)}/s, ratio ${(r.ackedPerS / r.targetPerS).toFixed(2)}, publish errors ${r.errors}, connect retries ${r.connectRetries}, simulator RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
   );
   process.exit(r.errors > 0 ? 1 : 0);
 } else {

@@ -28,6 +28,7 @@ export interface LoadResult {
   sent: number;
   acked: number;
   errors: number;
+  connectRetries: number;
   sentPerS: number;
   ackedPerS: number;
   targetPerS: number;
@@ -50,10 +51,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     seed: o.seed,
     prefix: { subject: `${o.prefix}-subj`, tag: o.prefix, phone: `${o.prefix}-phone`, place: `${o.prefix}-place` },
   });
-  const sink = createMqttSink({ url: o.mqttUrl, secretFor: () => o.secret, persistent: false, connectConcurrency: 200, logger: o.logger });
+  const sink = createMqttSink({ url: o.mqttUrl, secretFor: () => o.secret, persistent: false, logger: o.logger });
   const t0 = Date.now();
   let lastReport = Date.now();
-  const progress = setInterval(() => o.report(`connecting: ${sink.stats().connected}/${o.tags} (${sink.stats().errors} errors)`), 2000);
+  const progress = setInterval(() => o.report(`connecting: ${sink.stats().connected}/${o.tags} (${sink.stats().connectRetries} retried)`), 5000);
   try {
     await sink.connect(subjects.map((s) => ({ id: s.tagId })));
   } finally {
@@ -67,6 +68,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   // tags start spread over one interval from now
   const rt = runRealtime(fleet, { startMs: start, speed: 1, tickMs: 100, onError: (err) => o.logger.error({ err: err.message }, 'step failed') });
   let prev = sink.stats();
+  lastReport = Date.now();
   const timer = setInterval(() => {
     const s = sink.stats();
     const dt = (Date.now() - lastReport) / 1000;
@@ -87,6 +89,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     sent: s.sent,
     acked: s.acked,
     errors: s.errors,
+    connectRetries: s.connectRetries,
     sentPerS: s.sent / elapsed,
     ackedPerS: s.acked / elapsed,
     targetPerS: o.tags / o.intervalS,

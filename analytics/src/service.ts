@@ -65,7 +65,7 @@ export interface AnalyticsService {
 }
 
 /**
- * Subscribe to telemetry, events and status, run the rules, store and
+ * Subscribe to telemetry and events, run the rules, store and
  * publish the alerts. A message is acknowledged to the broker only after its
  * alerts are committed, so a crash replays it instead of losing it; on
  * start the last snapshot is loaded and the stored stream since it replayed,
@@ -200,7 +200,8 @@ export async function startAnalytics(opts: AnalyticsOptions): Promise<AnalyticsS
     client.once('error', reject);
   });
   client.on('error', (err) => log.error({ err: err.message }, 'mqtt error'));
-  await client.subscribeAsync([channelFilter('telemetry'), channelFilter('event'), channelFilter('status')], { qos: 1 });
+  // What the broker lets svc-analytics read (broker/src/service-accounts.ts): telemetry and events.
+  await client.subscribeAsync([channelFilter('telemetry'), channelFilter('event')], { qos: 1 });
   conn.client = client;
   for (const a of pending.splice(0)) publish(a);
   log.info({ zones: ruleSet.zones.length, partition: partName }, 'analytics subscribed');

@@ -25,12 +25,15 @@ export async function seedDemo(pool: pg.Pool, world: DemoWorld, tagSecret: strin
       [s.id, s.orgUnitId, s.kind, s.name.en, s.name['zh-CN']],
     );
   }
+  // A subject's zone (their home) binds only their tag (zones.device_ids, migration 017); others bind the whole site.
+  const tagOfSubject = new Map(world.subjects.map((s) => [s.id, s.tagId]));
   for (const z of world.zones) {
     const geometry = { type: 'Polygon', coordinates: [z.ring] };
+    const tag = z.subjectId ? tagOfSubject.get(z.subjectId) : undefined;
     await pool.query(
-      `INSERT INTO zones (id, site_id, kind, name_en, name_zh, geometry) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (id) DO UPDATE SET geometry = EXCLUDED.geometry, name_en = EXCLUDED.name_en, name_zh = EXCLUDED.name_zh`,
-      [z.id, z.siteId, z.kind, z.name.en, z.name['zh-CN'], JSON.stringify(geometry)],
+      `INSERT INTO zones (id, site_id, kind, name_en, name_zh, geometry, device_ids) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (id) DO UPDATE SET geometry = EXCLUDED.geometry, name_en = EXCLUDED.name_en, name_zh = EXCLUDED.name_zh, device_ids = EXCLUDED.device_ids`,
+      [z.id, z.siteId, z.kind, z.name.en, z.name['zh-CN'], JSON.stringify(geometry), tag ? [tag] : null],
     );
   }
   const devices: Array<Parameters<RegisterDevice>[1]> = [

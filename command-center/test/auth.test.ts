@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { buildApp, createAlertHub, currentTotp, SESSION_COOKIE } from '../src/index.js';
-import { addUser, login, seedBasicTree, sessionCookie, TEST_PASSWORD, type TestUser } from './auth-helpers.js';
+import { addUser, login, seedBasicTree, sessionCookie, TEST_PASSWORD } from './auth-helpers.js';
 import { startTestDb, testLogger } from './helpers.js';
 
 describe('identity: passwords, TOTP, lockout, idle timeout, API tokens (embedded database)', () => {

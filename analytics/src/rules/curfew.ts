@@ -63,6 +63,7 @@ function wakeOf(s: CurfewState, z: PreparedZone): number {
  * for `min_fixes` fixes (or `min_duration_s`) after being inside in the
  * window: **left during curfew** (cleared on return). No fix at all in the
  * window: **no fix during curfew**, at its end. One alert of each per window.
+ * A subject never located (a fresh start) is not "late": the no-fix alert covers it.
  */
 export const curfewRule: Rule<CurfewState> = {
   name: 'curfew',
@@ -121,7 +122,8 @@ export const curfewRule: Rule<CurfewState> = {
     const lateAt = s.win.start + (z.cfg.grace_s ?? 0) * 1000;
     if (!s.lateChecked && now >= lateAt && now < s.win.end) {
       s = { ...s, lateChecked: true };
-      if (s.at !== 'inside') {
+      // Known to be outside (or on the boundary) at the start. Never seen at all is not "late": no fix during the window covers it.
+      if (s.at === 'outside' || (s.at === undefined && s.fixes.length > 0)) {
         s.late = true;
         alerts.push(curfewDraft('late', s, z, c, now, `timer:curfew.late:${s.dev}:${s.zone}:${s.win.start}`, false));
       }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { DEMO } from './demo.js';
@@ -9,6 +10,7 @@ import { runRealtime } from './tags/realtime.js';
 import { createMqttSink } from './tags/sinks/mqtt.js';
 import { createNmeaSink } from './tags/sinks/nmea-tcp.js';
 import type { EventSink } from './tags/fleet-sim.js';
+import type { Injector } from './scenario/types.js';
 
 /**
  * `vigil-sim` (`npm run sim -- …`):
@@ -19,6 +21,7 @@ import type { EventSink } from './tags/fleet-sim.js';
  */
 const USAGE = `usage / 用法:
   vigil-sim scenario FILE [--seed N] [--speed X | --fast] (--mqtt URL --secret S | --nmea HOST:PORT)
+                   [--gates-port N --gates-password P [--gates-pki DIR]]   also run the prison's doors (OPC UA) for gate steps
   vigil-sim load --tags N --interval S [--duration S] [--site ID] [--prefix P] [--register [--scrypt-log2n 15]] --mqtt URL --secret S`;
 /**
  * A registry hash at a lower scrypt cost, for load runs only: the broker
@@ -65,6 +68,9 @@ const { values, positionals } = (() => {
         prefix: { type: 'string' },
         register: { type: 'boolean' },
         'scrypt-log2n': { type: 'string' },
+        'gates-port': { type: 'string' },
+        'gates-password': { type: 'string' },
+        'gates-pki': { type: 'string' },
         'report-every': { type: 'string' },
       },
     });
@@ -111,21 +117,47 @@ if (command === 'scenario') {
     process.exit(1);
   }
   say(`scenario "${scenario.name}", seed ${seed}, ${run.built.devices.length} devices, speed ${speed === Infinity ? 'as fast as possible' : `${speed}×`}`);
+  // the demo prison's door controller, on the scenario's clock, when the scenario has gate steps to play
+  let gates: { injector: Injector; clock: { now(): number; advance(ms: number): void }; stop(): Promise<void> } | null = null;
+  if (values['gates-port'] !== undefined) {
+    const port = num('gates-port', values['gates-port'], undefined, 0);
+    const password = values['gates-password'] || process.env.VIGIL_SIM_GATES_PASSWORD || bad('--gates-password', 'is required with --gates-port (or VIGIL_SIM_GATES_PASSWORD)');
+    const { startGateServer } = await import('./gates/server.js');
+    const { prisonGateLayout } = await import('./sites/prison.js');
+    const server = await startGateServer({
+      layout: prisonGateLayout(),
+      port,
+      pkiDir: values['gates-pki'] ?? join(process.cwd(), 'data', 'opcua-gates'),
+      users: [{ username: 'operator', password }],
+      seed,
+      speed: speed === Infinity ? 0 : speed,
+      startMs: scenario.startMs,
+      log,
+    });
+    gates = { injector: server.injector, clock: server.clock, stop: () => server.stop() };
+    say(`VIGIL_SIM_GATES_READY opc.tcp://localhost:${server.port}`);
+  }
   const rt = speed === Infinity ? null : runRealtime(run.fleet, { startMs: scenario.startMs, speed });
+  const advanceTo = async (t: number) => {
+    await (rt ? rt.advanceTo(t) : run.fleet.runUntil(t));
+    if (gates && speed === Infinity && t > gates.clock.now()) gates.clock.advance(t - gates.clock.now());
+  };
   try {
     await runScenario(scenario, {
-      injectors: { tag: run.injector },
-      advanceTo: (t) => (rt ? rt.advanceTo(t) : run.fleet.runUntil(t)),
+      injectors: { tag: run.injector, ...(gates ? { gate: gates.injector } : {}) },
+      advanceTo,
       onStep: (s) => say(`${new Date(s.atMs + 8 * 3_600_000).toISOString().slice(11, 19)} ${s.kind} ${s.device} ${s.action} ${JSON.stringify(s.args)}`),
     });
   } catch (err) {
     await rt?.stop();
     await close();
+    await gates?.stop();
     process.stderr.write(`vigil-sim: ${(err as Error).message}\n`);
     process.exit(1);
   }
   await rt?.stop();
   await close();
+  await gates?.stop();
   say(`done: ${count} messages`);
 } else if (command === 'load') {
   const tags = num('tags', values.tags, undefined, 1);

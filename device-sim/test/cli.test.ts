@@ -4,6 +4,9 @@ import { spawn } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { nmeaChecksum } from '../src/index.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -67,4 +70,33 @@ test('vigil-sim scenario --nmea writes one identified stream per tag with valid 
     tamper.map((l) => l.replace(/\*.*/, '')),
     ['$PVGLT,tag-0004,strap,1', '$PVGLT,tag-0004,strap,0'],
   );
+});
+
+test('vigil-sim scenario --gates-port runs the prison doors beside the tags and plays gate steps', async () => {
+  const server = createServer();
+  const lines: string[] = [];
+  server.on('connection', (s: Socket) => s.on('data', (d: Buffer) => lines.push(...d.toString('latin1').split('\r\n').filter(Boolean))));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  const pki = mkdtempSync(join(tmpdir(), 'vigil-sim-gates-'));
+  try {
+    const file = fileURLToPath(new URL('../scenarios/prison-and-community.yaml', import.meta.url));
+    const r = await run(['scenario', file, '--fast', '--nmea', `127.0.0.1:${port}`, '--gates-port', '0', '--gates-password', 'gates-password-0123', '--gates-pki', pki]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /VIGIL_SIM_GATES_READY opc\.tcp:\/\/localhost:\d+/);
+    assert.match(r.stdout, /14:06:00 gate pn-a-main forced/);
+    assert.match(r.stdout, /14:07:00 gate pn-b-yard held_open/);
+    await new Promise((res) => setTimeout(res, 200));
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('$PVGLT')).map((l) => l.replace(/\*.*/, '')),
+      ['$PVGLT,tag-0004,case,1', '$PVGLT,tag-0004,case,0'],
+    );
+    const refused = await run(['scenario', file, '--fast', '--nmea', `127.0.0.1:${port}`]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /line 13: no gate simulator in this run/);
+  } finally {
+    server.close();
+    rmSync(pki, { recursive: true, force: true });
+  }
 });

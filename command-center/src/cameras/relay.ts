@@ -7,6 +7,8 @@ import type { Logger } from '../logger.js';
 export interface CameraRelayOptions {
   /** The ffmpeg binary (`@ffmpeg-installer/ffmpeg`'s path, or the system's). */
   ffmpegPath: string;
+  /** RTSP transport; default ffmpeg's own choice (UDP, then TCP). */
+  rtspTransport?: 'tcp' | 'udp';
   /** MPEG-1 video bit rate, e.g. `1000k`. */
   videoBitrate?: string;
   /** A viewer further behind than this many bytes is dropped (a slow link must not hold the others). */
@@ -33,9 +35,10 @@ export function createCameraRelay(opts: CameraRelayOptions) {
   const start = (cameraId: string, url: string): Feed => {
     const args = [
       '-hide_banner', '-loglevel', 'error', '-nostdin',
-      ...(url.startsWith('rtsp') ? ['-rtsp_transport', 'tcp'] : []),
+      ...(opts.rtspTransport && url.startsWith('rtsp') ? ['-rtsp_transport', opts.rtspTransport] : []),
       '-i', url,
-      '-f', 'mpegts', '-codec:v', 'mpeg1video', '-b:v', opts.videoBitrate ?? '1000k', '-bf', '0', '-an',
+      // MPEG-1 allows only the standard frame rates: 25 fps whatever the camera sends (frames repeated or dropped).
+      '-f', 'mpegts', '-codec:v', 'mpeg1video', '-r', '25', '-b:v', opts.videoBitrate ?? '1000k', '-bf', '0', '-an',
       '-',
     ];
     const proc = spawn(opts.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -63,7 +63,7 @@ async function runThroughBroker(seed: number): Promise<Got[]> {
   await sink.connect(run.built.devices);
   await runScenario(scenario, { injectors: { tag: run.injector }, advanceTo: (t) => run.fleet.runUntil(t) });
   const sent = sink.stats().sent;
-  for (let i = 0; i < 500 && got.length < sent; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 1500 && got.length < sent; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(sink.stats().errors, 0);
   assert.equal(sink.stats().acked, sent, 'every publish acknowledged');
   await sink.close();

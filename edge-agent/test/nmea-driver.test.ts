@@ -47,7 +47,7 @@ function testContext() {
   return { ctx, emitted, counts, states, warnings };
 }
 
-const until = async (cond: () => boolean, ms = 10_000) => {
+const until = async (cond: () => boolean, ms = 30_000) => {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('timed out waiting');

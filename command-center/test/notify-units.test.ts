@@ -151,3 +151,17 @@ describe('messages', () => {
     assert.match(digest.text, /CRITICAL digest: 3 alerts: 2× Exclusion zone entered: perimeter fence \(prison-a\); 1× Strap cut/);
   });
 });
+
+describe('settings', () => {
+  test('a bad setting is refused naming it; absent channels are simply off', async () => {
+    const { readNotifyConfig } = await import('../src/notifications/index.js');
+    const secret = 'x'.repeat(32);
+    assert.throws(() => readNotifyConfig({}), /VIGIL_NOTIFY_LINK_SECRET/);
+    assert.throws(() => readNotifyConfig({ VIGIL_NOTIFY_LINK_SECRET: 'short' }), /VIGIL_NOTIFY_LINK_SECRET: at least 32/);
+    assert.throws(() => readNotifyConfig({ VIGIL_NOTIFY_LINK_SECRET: secret, VIGIL_SMTP_HOST: 'mail', VIGIL_SMTP_PORT: '99999', VIGIL_SMTP_FROM: 'a@b' }), /VIGIL_SMTP_PORT/);
+    assert.throws(() => readNotifyConfig({ VIGIL_NOTIFY_LINK_SECRET: secret, VIGIL_WEBHOOKS: 'gov=ftp://x|0123456789abcdef' }), /VIGIL_WEBHOOKS/);
+    assert.throws(() => readNotifyConfig({ VIGIL_NOTIFY_LINK_SECRET: secret, VIGIL_SMPP_URL: 'smpp://gw:2775' }), /VIGIL_SMPP_SYSTEM_ID/);
+    const ok = readNotifyConfig({ VIGIL_NOTIFY_LINK_SECRET: secret, VIGIL_WEBHOOKS: 'gov=https://gov.example/hook|0123456789abcdef' });
+    assert.deepEqual([ok.smtp, ok.smpp, ok.mqtt, Object.keys(ok.webhooks)], [null, null, null, ['gov']]);
+  });
+});

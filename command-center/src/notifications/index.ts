@@ -13,3 +13,4 @@ export { createStormControl, DEFAULT_STORM, type StormOptions } from './storm.js
 export { render } from './message.js';
 export { NotifyError, type NotifyErrorCode } from './errors.js';
 export type { Channel, ChannelName, ChannelSink, OutgoingMessage, SendResult } from './types.js';
+export { readNotifyConfig, channelsFor, type NotifyConfig } from './config.js';

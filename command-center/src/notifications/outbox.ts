@@ -47,22 +47,6 @@ export interface ClaimedRow {
   alerts: AlertSummary[];
 }
 
-/** Run `fn` in one transaction on one client (never held across unrelated awaits). */
-export async function inTx<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
-    const out = await fn(c);
-    await c.query('COMMIT');
-    return out;
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    c.release();
-  }
-}
-
 /** The (channel, address, step) already notified of an alert: routing is idempotent across restarts. */
 export async function existingLinks(c: PoolClient | Pool, alertId: string): Promise<Set<string>> {
   const { rows } = await c.query<{ channel: string; address: string; step: number }>('SELECT channel, address, step FROM notification_alerts WHERE alert_id = $1', [alertId]);
@@ -70,69 +54,84 @@ export async function existingLinks(c: PoolClient | Pool, alertId: string): Prom
 }
 export const linkKey = (channel: string, address: string, step: number): string => `${channel}\u0000${address}\u0000${step}`;
 
-/** Store new rows and links in one statement each. */
-export async function storeRouted(c: PoolClient, rows: NewNotification[], links: NewLink[]): Promise<number> {
-  if (rows.length) {
-    const cols = 15;
-    const values: unknown[] = [];
-    const tuples = rows.map((r, i) => {
-      values.push(r.id, r.kind, r.channel, r.userId, r.address, r.lang, r.policyId, r.step, r.groupKey, r.state, r.maxAttempts, r.nextAttemptAtMs, r.shortCode, JSON.stringify(r.payload), r.lastError ?? null);
-      const b = i * cols;
-      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}, $${b + 8}, $${b + 9}, $${b + 10}, $${b + 11}, to_timestamp($${b + 12}::bigint / 1000.0), $${b + 13}, $${b + 14}::jsonb, $${b + 15})`;
-    });
-    await c.query(
-      `INSERT INTO notifications (id, kind, channel, user_id, address, lang, policy_id, step, group_key, state, max_attempts, next_attempt_at, short_code, payload, last_error)
-       VALUES ${tuples.join(', ')}`,
-      values,
-    );
-  }
-  if (!links.length) return 0;
+/**
+ * Store new rows and their links in one statement (atomic without a transaction:
+ * the rows and links land together or not at all). A link already stored (a
+ * replay) is skipped by the unique key.
+ */
+export async function storeRouted(c: PoolClient | Pool, rows: NewNotification[], links: NewLink[]): Promise<void> {
+  if (!links.length) return;
   const values: unknown[] = [];
-  const tuples = links.map((l, i) => {
-    values.push(l.notificationId, l.alertId, l.channel, l.address, l.step, JSON.stringify(l.summary));
-    const b = i * 6;
-    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}::jsonb)`;
-  });
-  const res = await c.query(
-    `INSERT INTO notification_alerts (notification_id, alert_id, channel, address, step, summary) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
+  const p = (v: unknown): string => {
+    values.push(v);
+    return `$${values.length}`;
+  };
+  const rowTuples = rows.map(
+    (r) =>
+      `(${p(r.id)}::uuid, ${p(r.kind)}, ${p(r.channel)}, ${p(r.userId)}, ${p(r.address)}, ${p(r.lang)}, ${p(r.policyId)}, ${p(r.step)}::smallint, ${p(r.groupKey)}, ${p(r.state)}, ${p(r.maxAttempts)}::int, to_timestamp(${p(r.nextAttemptAtMs)}::bigint / 1000.0), ${p(r.shortCode)}, ${p(JSON.stringify(r.payload))}::jsonb, ${p(r.lastError ?? null)})`,
+  );
+  const linkTuples = links.map((l) => `(${p(l.notificationId)}::uuid, ${p(l.alertId)}::uuid, ${p(l.channel)}, ${p(l.address)}, ${p(l.step)}::smallint, ${p(JSON.stringify(l.summary))}::jsonb)`);
+  const insRows = rowTuples.length
+    ? `ins AS (INSERT INTO notifications (id, kind, channel, user_id, address, lang, policy_id, step, group_key, state, max_attempts, next_attempt_at, short_code, payload, last_error)
+               VALUES ${rowTuples.join(', ')} RETURNING id), `
+    : '';
+  await c.query(
+    `WITH ${insRows}lnk AS (INSERT INTO notification_alerts (notification_id, alert_id, channel, address, step, summary)
+                          VALUES ${linkTuples.join(', ')} ON CONFLICT DO NOTHING RETURNING 1)
+     SELECT ${insRows ? '(SELECT count(*) FROM ins)' : '0'} AS rows, (SELECT count(*) FROM lnk) AS links`,
     values,
   );
-  return res.rowCount ?? 0;
 }
 
 /**
- * Claim up to `limit` due rows of one channel: pending or retry rows whose time
- * has come, and rows left `sending` by a runner that stopped (lease expired).
- * Each claim counts as an attempt.
+ * Claim due rows, at most `slots[channel]` of each channel (one statement for
+ * all channels): pending or retry rows whose time has come, and rows left
+ * `sending` by a runner that stopped (lease expired). Each claim counts as an
+ * attempt. A channel with no free slot is not asked for, so a channel that is
+ * down or hung holds up only itself.
  */
-export async function claimDue(pool: Pool, channel: ChannelName, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
-  const { rows } = await pool.query<Omit<ClaimedRow, 'alerts'>>(
-    `UPDATE notifications SET state = 'sending', attempts = attempts + 1, lease_until = now() + $3 * interval '1 millisecond'
-      WHERE id IN (SELECT id FROM notifications
-                    WHERE channel = $1
-                      AND ((state IN ('pending', 'retry') AND next_attempt_at <= now()) OR (state = 'sending' AND lease_until < now()))
-                    ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-      RETURNING id, kind, channel, user_id, address, lang, step, attempts, max_attempts, short_code, payload, created_at`,
-    [channel, limit, leaseMs],
+export async function claimDue(pool: Pool, slots: ReadonlyMap<ChannelName, number>, leaseMs: number): Promise<ClaimedRow[]> {
+  const chans = [...slots].filter(([, n]) => n > 0);
+  if (!chans.length) return [];
+  const { rows } = await pool.query<Omit<ClaimedRow, 'alerts'> & { alerts: AlertSummary[] | null }>(
+    `WITH lim AS (SELECT * FROM unnest($1::text[], $2::int[]) AS l(channel, n)),
+          picked AS (SELECT x.id FROM lim, LATERAL (
+                       SELECT id FROM notifications
+                        WHERE channel = lim.channel
+                          AND ((state IN ('pending', 'retry') AND next_attempt_at <= now()) OR (state = 'sending' AND lease_until < now()))
+                        ORDER BY next_attempt_at LIMIT lim.n FOR UPDATE SKIP LOCKED) x),
+          c AS (UPDATE notifications SET state = 'sending', attempts = attempts + 1, lease_until = now() + $3 * interval '1 millisecond'
+                 WHERE id IN (SELECT id FROM picked)
+                 RETURNING id, kind, channel, user_id, address, lang, step, attempts, max_attempts, short_code, payload, created_at)
+     SELECT c.*, (SELECT json_agg(l.summary ORDER BY l.added_at, l.alert_id) FROM notification_alerts l WHERE l.notification_id = c.id) AS alerts FROM c`,
+    [chans.map(([c]) => c), chans.map(([, n]) => n), leaseMs],
   );
-  if (!rows.length) return [];
-  const { rows: links } = await pool.query<{ notification_id: string; summary: AlertSummary }>(
-    'SELECT notification_id, summary FROM notification_alerts WHERE notification_id = ANY($1) ORDER BY added_at, alert_id',
-    [rows.map((r) => r.id)],
-  );
-  const by = new Map<string, AlertSummary[]>();
-  for (const l of links) (by.get(l.notification_id) ?? by.set(l.notification_id, []).get(l.notification_id)!).push(l.summary);
-  return rows.map((r) => ({ ...r, alerts: by.get(r.id) ?? [] }));
+  return rows.map((r) => ({ ...r, alerts: r.alerts ?? [] }));
 }
 
-/** The channel's server took it (and maybe confirmed delivery). */
-export async function markSent(pool: Pool, id: string, providerId: string | undefined, delivered: boolean): Promise<void> {
+/** One row the channel's server took (and maybe confirmed), with the time it did. */
+export interface SentMark {
+  id: string;
+  providerId: string | undefined;
+  delivered: boolean;
+  atMs: number;
+}
+
+/** The channel's server took these (and maybe confirmed delivery): one statement for the lot. */
+export async function markSent(pool: Pool, marks: SentMark[]): Promise<void> {
+  if (!marks.length) return;
+  const values: unknown[] = [];
+  const tuples = marks.map((m, i) => {
+    values.push(m.id, m.providerId ?? null, m.delivered, m.atMs);
+    return `($${i * 4 + 1}::uuid, $${i * 4 + 2}::text, $${i * 4 + 3}::boolean, $${i * 4 + 4}::bigint)`;
+  });
   await pool.query(
-    `UPDATE notifications SET state = CASE WHEN state = 'read' THEN 'read' WHEN $3 OR delivered_at IS NOT NULL THEN 'delivered' ELSE 'sent' END,
-            sent_at = now(), delivered_at = CASE WHEN $3 THEN now() ELSE delivered_at END,
-            provider_id = COALESCE($2, provider_id), lease_until = NULL, last_error = NULL
-      WHERE id = $1`,
-    [id, providerId ?? null, delivered],
+    `UPDATE notifications n SET state = CASE WHEN n.state = 'read' THEN 'read' WHEN v.delivered OR n.delivered_at IS NOT NULL THEN 'delivered' ELSE 'sent' END,
+            sent_at = to_timestamp(v.at / 1000.0), delivered_at = CASE WHEN v.delivered THEN to_timestamp(v.at / 1000.0) ELSE n.delivered_at END,
+            provider_id = COALESCE(v.pid, n.provider_id), lease_until = NULL, last_error = NULL
+       FROM (VALUES ${tuples.join(', ')}) AS v(id, pid, delivered, at)
+      WHERE n.id = v.id`,
+    values,
   );
 }
 
@@ -145,16 +144,22 @@ export async function markFailed(pool: Pool, id: string, error: string, dead: bo
 }
 
 /**
- * The far end confirmed: by provider id (SMS message id, possibly one of several
- * parts) or by the outbox id. Returns how many rows changed.
+ * The far end confirmed: by provider id (an SMS message id, possibly one part of
+ * several) or by the outbox id. Returns the receipts that matched a row.
  */
-export async function markDelivered(pool: Pool, channel: ChannelName, providerId: string): Promise<number> {
-  const res = await pool.query(
-    `UPDATE notifications SET delivered_at = COALESCE(delivered_at, now()), state = CASE WHEN state IN ('sent', 'sending') THEN 'delivered' ELSE state END
-      WHERE channel = $1 AND (id::text = $2 OR $2 = ANY(string_to_array(provider_id, ',')))`,
-    [channel, providerId],
+export async function markDelivered(pool: Pool, receipts: { channel: ChannelName; providerId: string; atMs: number }[]): Promise<Set<string>> {
+  if (!receipts.length) return new Set();
+  const { rows } = await pool.query<{ channel: string; pid: string }>(
+    `WITH r AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS r(channel, pid, at)),
+          u AS (UPDATE notifications n SET delivered_at = COALESCE(n.delivered_at, to_timestamp(r.at / 1000.0)),
+                       state = CASE WHEN n.state IN ('sent', 'sending') THEN 'delivered' ELSE n.state END
+                  FROM r
+                 WHERE n.channel = r.channel AND (n.id::text = r.pid OR r.pid = ANY(string_to_array(n.provider_id, ',')))
+                 RETURNING r.channel, r.pid)
+     SELECT DISTINCT channel, pid FROM u`,
+    [receipts.map((r) => r.channel), receipts.map((r) => r.providerId), receipts.map((r) => r.atMs)],
   );
-  return res.rowCount ?? 0;
+  return new Set(rows.map((r) => `${r.channel}\u0000${r.pid}`));
 }
 
 /** The person opened it (deep link, in-app). */

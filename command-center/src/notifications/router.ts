@@ -1,11 +1,11 @@
 import { randomInt } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Alert } from '@vigil/schemas';
-import { existingLinks, inTx, linkKey, storeRouted, type NewLink, type NewNotification } from './outbox.js';
+import { existingLinks, linkKey, storeRouted, type NewLink, type NewNotification } from './outbox.js';
 import { severityAtLeast, type Policy, type RecipientSpec } from './policy.js';
 import type { Resolver, Target } from './recipients.js';
 import { inWindow, localTime } from './schedule.js';
-import type { StormControl } from './storm.js';
+import type { StormControl, StormDecision } from './storm.js';
 import type { AlertSummary, ChannelName } from './types.js';
 
 /** One group of recipients on some channels at one step of a policy. */
@@ -116,8 +116,8 @@ export async function routeAlert(deps: RouterDeps, alert: Alert, selections: rea
   if (!intents.length) return report;
   const summary = summaryOf(alert);
   const kind = `${alert.rule}@${alert.site}`;
-  await inTx(deps.pool, async (c) => {
-    const have = await existingLinks(c, alert.id);
+  {
+    const have = await existingLinks(deps.pool, alert.id);
     const rows: NewNotification[] = [];
     const links: NewLink[] = [];
     for (const it of intents) {
@@ -149,7 +149,8 @@ export async function routeAlert(deps: RouterDeps, alert: Alert, selections: rea
         continue;
       }
       // Critical alerts are never held for grouping (they still count towards the rate limit).
-      const d = deps.storm.decide(`${it.channel}:${it.address}`, alert.severity === 'critical' ? `${kind}#${alert.id}` : kind, nowMs);
+      // Webhooks feed other systems, not people: every alert goes on its own, no storm control.
+      const d: StormDecision = it.channel === 'webhook' ? { action: 'send' } : deps.storm.decide(`${it.channel}:${it.address}`, alert.severity === 'critical' ? `${kind}#${alert.id}` : kind, nowMs);
       report.channels.add(it.channel);
       if (d.action === 'send') {
         const id = deps.newId();
@@ -165,8 +166,8 @@ export async function routeAlert(deps: RouterDeps, alert: Alert, selections: rea
         report.batched += 1;
       }
     }
-    await storeRouted(c, rows, links);
-  });
+    await storeRouted(deps.pool, rows, links);
+  }
   return report;
 }
 

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../logger.js';
 import { signLink } from './deep-link.js';
 import { NotifyError } from './errors.js';
 import { render } from './message.js';
-import { claimDue, markDelivered, markFailed, markRead, markSent, type ClaimedRow } from './outbox.js';
+import { claimDue, markDelivered, markFailed, markRead, markSent, type ClaimedRow, type SentMark } from './outbox.js';
 import { parsePolicy, policyMatches, type Policy, type PolicyRow } from './policy.js';
 import { createResolver } from './recipients.js';
 import { firstSteps, normalisePhone, routeAlert, type RouteReport, type RouterDeps, type Selection } from './router.js';
@@ -102,8 +102,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   let unsubscribe: (() => void) | null = null;
   let sweepTimer: NodeJS.Timeout | null = null;
   let routing: Promise<unknown> = Promise.resolve();
-  const loops: Promise<void>[] = [];
-  const wakers = new Map<ChannelName, () => void>();
+  let loop: Promise<void> | null = null;
   const inflight = new Set<Promise<void>>();
 
   let policyCache: { at: number; value: Promise<Policy[]> } | null = null;
@@ -148,7 +147,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     if ((alert.escalation_level ?? 0) > 0 && !alert.acked && alert.escalated_to) sels.push(...(await selectionsFor(alert, nowMs, 'lifecycle')));
     const report = await routeAlert(deps, alert, sels, nowMs);
     stats.routed += 1;
-    for (const ch of report.channels) wakers.get(ch)?.();
+    if (report.channels.size) wakeUp();
     if (report.nextDueMs !== null) scheduleWake(report.nextDueMs);
     return report;
   }
@@ -161,10 +160,32 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   }
 
   function scheduleWake(atMs: number): void {
-    const t = setTimeout(() => {
-      for (const w of wakers.values()) w();
-    }, Math.max(0, atMs - Date.now()) + 5);
+    const t = setTimeout(wakeUp, Math.max(0, atMs - Date.now()) + 5);
     t.unref();
+  }
+
+  // Sends finish one by one; their records are written together (one statement per batch).
+  let marks: { m: SentMark; done(): void; fail(e: unknown): void }[] = [];
+  let writing = false;
+  function recordSent(m: SentMark): Promise<void> {
+    return new Promise((done, fail) => {
+      marks.push({ m, done, fail });
+      if (!writing) void writeMarks();
+    });
+  }
+  async function writeMarks(): Promise<void> {
+    writing = true;
+    while (marks.length) {
+      const batch = marks;
+      marks = [];
+      try {
+        await markSent(pool, batch.map((b) => b.m));
+        for (const b of batch) b.done();
+      } catch (err) {
+        for (const b of batch) b.fail(err);
+      }
+    }
+    writing = false;
   }
 
   function backoff(attempts: number): number {
@@ -206,7 +227,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
         ch.send(msg, ac.signal),
         new Promise<never>((_, reject) => ac.signal.addEventListener('abort', () => reject(ac.signal.reason as Error), { once: true })),
       ]);
-      await markSent(pool, row.id, res.providerId, res.delivered ?? false);
+      await recordSent({ id: row.id, providerId: res.providerId, delivered: res.delivered ?? false, atMs: Date.now() });
       bump(stats.sent, ch.name);
       opts.onSent?.(msg, { attempts: row.attempts, createdAtMs: row.created_at.getTime() });
     } catch (err) {
@@ -220,41 +241,56 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     }
   }
 
-  /** One loop per channel, with its own slots: a channel that hangs or is down holds up only itself. */
-  async function channelLoop(ch: Channel): Promise<void> {
-    let busy = 0;
-    let wake: (() => void) | null = null;
-    wakers.set(ch.name, () => wake?.());
+  /**
+   * The dispatcher: one claim for every channel with free slots (one statement),
+   * each row handed to its channel. Each channel has its own slots, so a channel
+   * that hangs or is down fills only its own and the others go on.
+   */
+  const busy = new Map<ChannelName, number>([...channels.keys()].map((c) => [c, 0]));
+  const full = new Set<ChannelName>();
+  let wakeFlag = false;
+  let wakeFn: (() => void) | null = null;
+  function wakeUp(): void {
+    wakeFlag = true;
+    wakeFn?.();
+  }
+  async function dispatchLoop(): Promise<void> {
     while (!stopped) {
-      const free = concurrency - busy;
-      if (free > 0) {
-        let rows: ClaimedRow[] = [];
-        try {
-          rows = await claimDue(pool, ch.name, free, leaseMs);
-        } catch (err) {
-          if (!stopped) log.warn({ channel: ch.name, err: (err as Error).message }, 'outbox claim failed');
-        }
-        for (const row of rows) {
-          busy += 1;
-          const p: Promise<void> = deliver(ch, row)
-            .catch((err: unknown) => log.error({ channel: ch.name, id: row.id, err: (err as Error).message }, 'outbox update failed'))
-            .finally(() => {
-              busy -= 1;
-              inflight.delete(p);
-              wake?.();
-            });
-          inflight.add(p);
-        }
-        if (rows.length === free) continue; // more may be due
+      wakeFlag = false;
+      const slots = new Map<ChannelName, number>([...busy].map(([c, n]) => [c, concurrency - n]));
+      let rows: ClaimedRow[] = [];
+      try {
+        rows = await claimDue(pool, slots, leaseMs);
+      } catch (err) {
+        if (!stopped) log.warn({ err: (err as Error).message }, 'outbox claim failed');
       }
+      const got = new Map<ChannelName, number>();
+      for (const row of rows) {
+        const ch = channels.get(row.channel);
+        if (!ch) continue;
+        got.set(row.channel, (got.get(row.channel) ?? 0) + 1);
+        busy.set(row.channel, busy.get(row.channel)! + 1);
+        const p: Promise<void> = deliver(ch, row)
+          .catch((err: unknown) => log.error({ channel: ch.name, id: row.id, err: (err as Error).message }, 'outbox update failed'))
+          .finally(() => {
+            busy.set(row.channel, busy.get(row.channel)! - 1);
+            inflight.delete(p);
+            // A channel that filled its slots may have more due: look again now.
+            if (full.has(row.channel)) wakeUp();
+          });
+        inflight.add(p);
+      }
+      full.clear();
+      for (const [c, n] of got) if (n >= (slots.get(c) ?? 0)) full.add(c);
+      if (wakeFlag || full.size) continue;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, pollMs);
-        wake = () => {
+        wakeFn = () => {
           clearTimeout(t);
           resolve();
         };
       });
-      wake = null;
+      wakeFn = null;
     }
   }
 
@@ -293,7 +329,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
         p.then(resolve, reject);
       });
       if (report.immediate + report.batched + report.quiet > 0) routed += 1;
-      for (const ch of report.channels) wakers.get(ch)?.();
+      if (report.channels.size) wakeUp();
       if (report.nextDueMs !== null) scheduleWake(report.nextDueMs);
     }
     return routed;
@@ -330,17 +366,34 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     return { acknowledged };
   }
 
+  // Receipts are written in batches; one that overtakes our own record of the send waits a little and is tried again.
+  let receipts: { channel: ChannelName; providerId: string; atMs: number; firstMs: number }[] = [];
+  let receiptTimer: NodeJS.Timeout | null = null;
+  function queueReceipt(channel: ChannelName, providerId: string): void {
+    const now = Date.now();
+    receipts.push({ channel, providerId, atMs: now, firstMs: now });
+    receiptTimer ??= setTimeout(writeReceipts, 20);
+  }
+  function writeReceipts(): void {
+    const batch = receipts;
+    receipts = [];
+    markDelivered(pool, batch)
+      .then((matched) => {
+        const now = Date.now();
+        for (const r of batch) if (!matched.has(`${r.channel}\u0000${r.providerId}`) && now - r.firstMs < 5000) receipts.push(r);
+      })
+      .catch((err: unknown) => {
+        log.warn({ err: (err as Error).message, receipts: batch.length }, 'delivery receipts not recorded; will retry');
+        receipts.push(...batch.filter((r) => Date.now() - r.firstMs < 60_000));
+      })
+      .finally(() => {
+        receiptTimer = receipts.length && !stopped ? setTimeout(writeReceipts, 200) : null;
+      });
+  }
+
   const sink = {
     delivered(channel: ChannelName, providerId: string): void {
-      // A receipt may overtake our own record of the send: try again briefly.
-      const attempt = (left: number): void => {
-        markDelivered(pool, channel, providerId)
-          .then((n) => {
-            if (n === 0 && left > 0) setTimeout(() => attempt(left - 1), 100).unref();
-          })
-          .catch((err: unknown) => log.warn({ channel, providerId, err: (err as Error).message }, 'delivery receipt not recorded'));
-      };
-      attempt(20);
+      queueReceipt(channel, providerId);
     },
     reply(channel: ChannelName, from: string, text: string): void {
       handleReply(channel, from, text).catch((err: unknown) => log.error({ channel, from, err: (err as Error).message }, 'reply not handled'));
@@ -352,7 +405,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     start() {
       if (!stopped) return;
       stopped = false;
-      for (const ch of channels.values()) loops.push(channelLoop(ch));
+      loop = dispatchLoop();
       if (opts.source) {
         unsubscribe = opts.source.subscribe((alert) => {
           route(alert).catch((err: unknown) => log.error({ alert: alert.id, err: (err as Error).message }, 'alert not routed; the sweep will retry'));
@@ -375,8 +428,12 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       unsubscribe?.();
       unsubscribe = null;
       if (sweepTimer) clearTimeout(sweepTimer);
-      for (const w of wakers.values()) w();
-      await Promise.allSettled(loops.splice(0));
+      wakeUp();
+      await loop?.catch(() => undefined);
+      loop = null;
+      if (receiptTimer) clearTimeout(receiptTimer);
+      receiptTimer = null;
+      if (receipts.length) await markDelivered(pool, receipts.splice(0)).catch(() => undefined);
       await Promise.allSettled([...inflight]);
       await routing;
       await Promise.allSettled([...channels.values()].map((c) => c.close()));

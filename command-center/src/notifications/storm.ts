@@ -1,5 +1,6 @@
 /**
- * Storm control, per recipient address on one channel:
+ * Storm control, per recipient address on one channel (people's channels and
+ * devices; webhooks to other systems get every alert on its own):
  * - grouping: the first alert of a kind (rule at a site) goes out at once; more of
  *   the same kind within `groupWindowMs` are folded into one message sent when
  *   the window ends;

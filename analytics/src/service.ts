@@ -13,6 +13,9 @@ import { loadRuleSet } from './rule-set-store.js';
 import type { AlertDraft } from './rules/types.js';
 import { loadSnapshot, saveSnapshot } from './snapshot-store.js';
 
+/** How long applied alert causes are remembered (longer than any replay after a restart). */
+const CAUSE_RETENTION_MS = 7 * 86_400_000;
+
 /** Options of the analytics service. */
 export interface AnalyticsOptions {
   mqttUrl: string;
@@ -155,6 +158,8 @@ export async function startAnalytics(opts: AnalyticsOptions): Promise<AnalyticsS
             const now = Date.now();
             for (const a of await expireShelves(opts.pool, now)) publish(a);
             if ((opts.escalateAfterMs ?? 600_000) > 0) for (const a of await escalateOverdue(opts.pool, { afterMs: opts.escalateAfterMs ?? 600_000, now })) publish(a);
+            // Causes older than any replay reaches (snapshot margin, start-up look-back) can go.
+            await opts.pool.query(`DELETE FROM alert_causes WHERE at < to_timestamp($1 / 1000.0)`, [now - Math.max(CAUSE_RETENTION_MS, (opts.replayLookbackMs ?? 3_600_000) + 86_400_000)]);
           }).catch((err: Error) => log.warn({ err: err.message }, 'lifecycle sweep failed'));
         }, opts.sweepMs ?? 5000)
       : undefined;

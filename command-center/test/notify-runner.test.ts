@@ -23,6 +23,7 @@ import {
   type NotifierOptions,
   type NotifyViewer,
 } from '../src/notifications/index.js';
+import { createAlertHub } from '../src/alert-feed.js';
 import { insertAlert, sampleAlert, testLogger } from './helpers.js';
 import { startSilentServer, startSmsc, startSmtpServer, startWebhookServer, waitFor } from './notify-servers.js';
 
@@ -206,7 +207,7 @@ describe('notifications end to end (embedded DB, real SMTP, SMPP, HTTP and MQTT 
       assert.equal(view.statusCode, 200);
       const list = view.json<{ notifications: { channel: string; user_id: string; state: string; sent_ts: number; delivered_ts: number }[] }>().notifications;
       assert.equal(list.length, 7);
-      assert.ok(list.every((x) => x.sent_ts >= a.raised_ts && (x.state === 'sent' || x.delivered_ts >= x.sent_ts)));
+      assert.ok(list.every((x) => x.sent_ts >= a.raised_ts && (x.state === 'sent' || x.delivered_ts >= x.sent_ts)), JSON.stringify({ raised: a.raised_ts, list }));
       assert.equal(list.filter((x) => x.state === 'delivered').length, 5);
       assert.equal((await app.inject({ method: 'GET', url: `/api/alerts/${a.id}/notifications`, headers: { 'x-user': 'op1' } })).statusCode, 403);
       assert.equal((await app.inject({ method: 'GET', url: `/api/alerts/${a.id}/notifications`, headers: { 'x-user': 'admin-b' } })).statusCode, 404);
@@ -413,6 +414,19 @@ describe('notifications end to end (embedded DB, real SMTP, SMPP, HTTP and MQTT 
       assert.equal(broken.requests.length, 3);
       const mail = rows.find((r) => r.channel === 'email')!;
       assert.ok(['retry', 'sending', 'dead'].includes(mail.state), mail.state);
+      // The administrator sees the dead letter and why, and can send it again once the far end is fixed.
+      const app = await routesApp();
+      try {
+        const dl = await app.inject({ method: 'GET', url: '/api/notify/dead-letters', headers: { 'x-user': 'admin' } });
+        const dead = dl.json<{ dead: { id: string; address: string; last_error: string; alert_ids: string[] }[] }>().dead.find((d) => d.alert_ids.includes(a.id))!;
+        assert.deepEqual([dead.address, /HTTP 500/.test(dead.last_error)], ['broken', true]);
+        assert.equal((await app.inject({ method: 'GET', url: '/api/notify/dead-letters', headers: { 'x-user': 'op1' } })).statusCode, 403);
+        assert.equal((await app.inject({ method: 'POST', url: `/api/notify/dead-letters/${dead.id}/retry`, headers: { 'x-user': 'admin-b' } })).statusCode, 404);
+        assert.equal((await app.inject({ method: 'POST', url: `/api/notify/dead-letters/${dead.id}/retry`, headers: { 'x-user': 'admin' } })).statusCode, 202);
+        await waitFor(() => broken.requests.length > 3, 5000, 'sent again');
+      } finally {
+        await app.close();
+      }
     } finally {
       await n.stop();
       await flaky.close();
@@ -455,6 +469,29 @@ describe('notifications end to end (embedded DB, real SMTP, SMPP, HTTP and MQTT 
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await silent.close();
+    }
+  });
+
+  test('the live feed: an alert emitted on the command centre hub is routed without anyone calling route()', async () => {
+    await setPolicies({ id: 'feed', site: 'prison-a', recipients: [{ kind: 'officer' }], channels: ['in-app'] });
+    const hub = createAlertHub();
+    const inApp = createInAppChannel();
+    const got: string[] = [];
+    inApp.subscribe('officer1', (e) => got.push(...e.alerts.map((x) => x.id)));
+    const n = notifierWith([inApp], { source: hub });
+    try {
+      n.start();
+      const a = await raise();
+      hub.emit(a);
+      await waitFor(() => got.includes(a.id), 5000, 'in-app from the feed');
+      // An acknowledged alert on the feed is not notified.
+      const b = await raise({ acked: true, state: 'acknowledged' });
+      hub.emit(b);
+      await n.idle();
+      assert.equal((await rowsFor(b.id)).length, 0);
+    } finally {
+      await n.stop();
+      await hub.close();
     }
   });
 

@@ -145,13 +145,15 @@ export async function markFailed(pool: Pool, id: string, error: string, dead: bo
 
 /**
  * The far end confirmed: by provider id (an SMS message id, possibly one part of
- * several) or by the outbox id. Returns the receipts that matched a row.
+ * several) or by the outbox id. Returns the receipts that matched a row. A
+ * receipt for the first part can come before the last part was accepted: then
+ * delivered is recorded at the send time, never before it.
  */
 export async function markDelivered(pool: Pool, receipts: { channel: ChannelName; providerId: string; atMs: number }[]): Promise<Set<string>> {
   if (!receipts.length) return new Set();
   const { rows } = await pool.query<{ channel: string; pid: string }>(
     `WITH r AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS r(channel, pid, at)),
-          u AS (UPDATE notifications n SET delivered_at = COALESCE(n.delivered_at, to_timestamp(r.at / 1000.0)),
+          u AS (UPDATE notifications n SET delivered_at = COALESCE(n.delivered_at, GREATEST(to_timestamp(r.at / 1000.0), n.sent_at)),
                        state = CASE WHEN n.state IN ('sent', 'sending') THEN 'delivered' ELSE n.state END
                   FROM r
                  WHERE n.channel = r.channel AND (n.id::text = r.pid OR r.pid = ANY(string_to_array(n.provider_id, ',')))
@@ -196,10 +198,10 @@ export interface NotificationRecord {
 export async function notificationsForAlert(pool: Pool, alertId: string): Promise<NotificationRecord[]> {
   const { rows } = await pool.query<NotificationRecord>(
     `SELECT n.id, n.kind, n.channel, n.user_id, u.display_name, n.address, n.policy_id, n.step, n.state, n.attempts,
-            (extract(epoch FROM n.created_at) * 1000)::float8 AS created_ts,
-            (extract(epoch FROM n.sent_at) * 1000)::float8 AS sent_ts,
-            (extract(epoch FROM n.delivered_at) * 1000)::float8 AS delivered_ts,
-            (extract(epoch FROM n.read_at) * 1000)::float8 AS read_ts,
+            round(extract(epoch FROM n.created_at) * 1000)::float8 AS created_ts,
+            round(extract(epoch FROM n.sent_at) * 1000)::float8 AS sent_ts,
+            round(extract(epoch FROM n.delivered_at) * 1000)::float8 AS delivered_ts,
+            round(extract(epoch FROM n.read_at) * 1000)::float8 AS read_ts,
             n.last_error,
             (SELECT count(*) FROM notification_alerts x WHERE x.notification_id = n.id)::int AS alerts
        FROM notification_alerts l
@@ -210,4 +212,26 @@ export async function notificationsForAlert(pool: Pool, alertId: string): Promis
     [alertId],
   );
   return rows;
+}
+
+/** Dead letters in the given sites (newest first): what could not be sent after the last attempt, and why. */
+export async function deadLetters(pool: Pool, sites: readonly string[], limit = 100): Promise<(NotificationRecord & { alert_ids: string[] })[]> {
+  const { rows } = await pool.query<NotificationRecord & { alert_ids: string[] }>(
+    `SELECT n.id, n.kind, n.channel, n.user_id, u.display_name, n.address, n.policy_id, n.step, n.state, n.attempts,
+            round(extract(epoch FROM n.created_at) * 1000)::float8 AS created_ts, NULL::float8 AS sent_ts, NULL::float8 AS delivered_ts, NULL::float8 AS read_ts,
+            n.last_error, (SELECT count(*) FROM notification_alerts x WHERE x.notification_id = n.id)::int AS alerts,
+            ARRAY(SELECT x.alert_id::text FROM notification_alerts x WHERE x.notification_id = n.id ORDER BY x.added_at) AS alert_ids
+       FROM notifications n LEFT JOIN users u ON u.id = n.user_id
+      WHERE n.state = 'dead'
+        AND EXISTS (SELECT 1 FROM notification_alerts x WHERE x.notification_id = n.id AND x.summary->>'site' = ANY($1))
+      ORDER BY n.created_at DESC LIMIT $2`,
+    [sites, limit],
+  );
+  return rows;
+}
+
+/** Send a dead letter again (an administrator's decision once the far end is fixed): a fresh set of attempts. */
+export async function requeueDead(pool: Pool, id: string): Promise<boolean> {
+  const res = await pool.query(`UPDATE notifications SET state = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL WHERE id::text = $1 AND state = 'dead'`, [id]);
+  return (res.rowCount ?? 0) > 0;
 }

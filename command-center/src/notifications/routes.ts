@@ -5,7 +5,7 @@ import type { Alert } from '@vigil/schemas';
 import { verifyLink } from './deep-link.js';
 import type { NotifyError } from './errors.js';
 import type { InAppChannel } from './channels/in-app.js';
-import { markRead, notificationsForAlert } from './outbox.js';
+import { deadLetters, markRead, notificationsForAlert, requeueDead } from './outbox.js';
 
 /** Who is asking: the signed-in user, their role and the sites of their scope. */
 export interface NotifyViewer {
@@ -41,7 +41,8 @@ const err = (reply: FastifyReply, status: number, code: string, message: string,
  * - `GET /api/notify/links/:token` — the alert(s) of a link with the actions one tap away (marks it read);
  * - `POST /api/notify/links/:token/acknowledge` and `/accept` — acknowledge, or accept the dispatch (the officer takes it);
  * - `GET /api/notify/feed` — the signed-in user's in-app notifications, live (SSE);
- * - `POST /api/notify/:id/read` — mark one's own notification read.
+ * - `POST /api/notify/:id/read` — mark one's own notification read;
+ * - `GET /api/notify/dead-letters` and `POST /api/notify/dead-letters/:id/retry` — administrators: what could not be sent, and sending it again.
  */
 export const notificationRoutes: FastifyPluginAsync<NotificationRoutesOptions> = async (app, opts) => {
   const { pool } = opts;
@@ -137,6 +138,22 @@ export const notificationRoutes: FastifyPluginAsync<NotificationRoutesOptions> =
     if (rows[0]?.user_id !== v.userId) return err(reply, 404, 'VIGIL_CC_NOT_FOUND', 'notification not found / 未找到');
     await markRead(pool, req.params.id);
     return reply.code(204).send();
+  });
+
+  app.get('/api/notify/dead-letters', async (req, reply) => {
+    const v = await requireViewer(req, reply);
+    if (!v) return reply;
+    if (!ADMIN_ROLES.has(v.role)) return err(reply, 403, 'VIGIL_CC_FORBIDDEN', `not allowed for role ${v.role} / 当前角色无此权限`);
+    return { dead: await deadLetters(pool, [...v.sites]) };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/notify/dead-letters/:id/retry', async (req, reply) => {
+    const v = await requireViewer(req, reply);
+    if (!v) return reply;
+    if (v.role !== 'administrator') return err(reply, 403, 'VIGIL_CC_FORBIDDEN', `not allowed for role ${v.role} / 当前角色无此权限`);
+    const mine = (await deadLetters(pool, [...v.sites], 10_000)).some((d) => d.id === req.params.id);
+    if (!mine || !(await requeueDead(pool, req.params.id))) return err(reply, 404, 'VIGIL_CC_NOT_FOUND', 'dead letter not found / 未找到');
+    return reply.code(202).send({ id: req.params.id, state: 'pending' });
   });
 
   app.get('/api/notify/feed', async (req, reply) => {

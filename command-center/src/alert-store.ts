@@ -25,10 +25,21 @@ export interface AlertQuery {
 export const SCOPE_SQL = '(site_id = ANY($1::text[]) AND ($2::text[] IS NULL OR subject_id = ANY($2::text[]) OR officer_id = $3))';
 export const scopeParams = (scope: Scope): unknown[] => [scope.sites, scope.subjects, scope.officerId];
 
-/** Alerts in `scope` matching the filters, newest raised first. */
-export async function listAlerts(pool: Pool, scope: Scope, q: AlertQuery): Promise<Alert[]> {
-  const { rows } = await pool.query<AlertRow>(
-    `SELECT ${ALERT_COLUMNS}
+/** An audit row written by the same statement that reads the rows (`returned` is added to its detail). */
+export interface ListAudit {
+  actor: string;
+  action: string;
+  ip: string | null;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * Alerts in `scope` matching the filters, newest raised first. With `audit`, the audit row is
+ * inserted by the same statement (a data-modifying CTE): the read and its record happen together
+ * or not at all, in one round trip.
+ */
+export async function listAlerts(pool: Pool, scope: Scope, q: AlertQuery, audit?: ListAudit): Promise<Alert[]> {
+  const select = `SELECT ${ALERT_COLUMNS}
        FROM alerts
       WHERE ${SCOPE_SQL}
         AND ($4::text IS NULL OR site_id = $4)
@@ -39,8 +50,17 @@ export async function listAlerts(pool: Pool, scope: Scope, q: AlertQuery): Promi
         AND ($9::double precision IS NULL OR raised_at >= to_timestamp($9 / 1000.0))
         AND ($10::double precision IS NULL OR raised_at < to_timestamp($10 / 1000.0))
       ORDER BY raised_at DESC, id DESC
-      LIMIT $11`,
-    [...scopeParams(scope), q.site ?? null, q.state ?? null, q.severity ?? null, q.type ?? null, q.subject ?? null, q.from ?? null, q.to ?? null, q.limit],
+      LIMIT $11`;
+  const params = [...scopeParams(scope), q.site ?? null, q.state ?? null, q.severity ?? null, q.type ?? null, q.subject ?? null, q.from ?? null, q.to ?? null, q.limit];
+  if (!audit) return (await pool.query<AlertRow>(select, params)).rows.map(rowToAlert);
+  const { rows } = await pool.query<AlertRow>(
+    `WITH found AS (${select}),
+          logged AS (
+            INSERT INTO audit_log (actor, action, resource, detail, ip, outcome)
+            SELECT $12, $13, 'alerts', $14::jsonb || jsonb_build_object('returned', (SELECT count(*) FROM found)), $15, 'ok'
+          )
+     SELECT * FROM found ORDER BY raised_at DESC, id DESC`,
+    [...params, audit.actor, audit.action, JSON.stringify(audit.detail), audit.ip],
   );
   return rows.map(rowToAlert);
 }

@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import { createScopeCache } from './access/scope.js';
 import type { AlertFeed, AlertHub } from './alert-feed.js';
 import { installAuth } from './auth/hook.js';
+import type { SessionInfo } from './auth/sessions.js';
 import type { CameraRelayOptions } from './cameras/relay.js';
 import type { CommandBus } from './command-bus.js';
 import { DEFAULT_SECURITY, makeContext, type SecurityOptions } from './context.js';
@@ -85,7 +86,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     // An unknown field is an error naming it, not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
-  const ctx = makeContext(opts.pool, createScopeCache(opts.pool, security.scopeCacheMs), security);
+  const sessionCache = new Map<string, { at: number; session: SessionInfo }>();
+  const ctx = makeContext(opts.pool, createScopeCache(opts.pool, security.scopeCacheMs), security, () => sessionCache.clear());
 
   app.setErrorHandler((err: FastifyError & { field?: string }, req, reply) => {
     if (err.validation) {
@@ -125,7 +127,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   });
   // Per signed-in user (or API token's owner), checked once the request is authenticated.
   const perUser = app.createRateLimit({ max: security.rateLimitPerUser, timeWindow: 60_000, keyGenerator: (req) => `user:${req.principal?.userId ?? req.ip}` });
-  installAuth(app, ctx, async (req) => {
+  installAuth(app, ctx, sessionCache, async (req) => {
     const r = await perUser(req);
     return r.isAllowed ? {} : r;
   });

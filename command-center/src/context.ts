@@ -26,6 +26,12 @@ export interface SecurityOptions {
   bodyLimitBytes: number;
   /** How long a user's scope is cached (a change to the tree or an assignment shows within this). */
   scopeCacheMs: number;
+  /**
+   * How long a looked-up session is reused without asking the database again. Logout, a new
+   * password or a change of role in this process take effect at once; in another command-centre
+   * process within this time.
+   */
+  sessionCacheMs: number;
 }
 
 export const DEFAULT_SECURITY: SecurityOptions = {
@@ -40,6 +46,7 @@ export const DEFAULT_SECURITY: SecurityOptions = {
   loginRateLimitPerAddress: 20,
   bodyLimitBytes: 256 * 1024,
   scopeCacheMs: 5000,
+  sessionCacheMs: 2000,
 };
 
 /** Who is making a request. */
@@ -72,6 +79,8 @@ declare module 'fastify' {
 export interface AppContext {
   pool: Pool;
   scopes: ScopeCache;
+  /** Forget every cached session (after logout, a password or role change, a second factor given). */
+  forgetSessions(): void;
   security: SecurityOptions;
   /** Append to the audit trail as the request's user, from the request's address. */
   audit(req: FastifyRequest, entry: Omit<AuditEntry, 'actor' | 'ip'> & { actor?: string }): Promise<void>;
@@ -89,10 +98,11 @@ export function scopeOf(ctx: AppContext, req: FastifyRequest): Promise<Scope> {
   return ctx.scopes.get({ id: p.userId, role: p.role, orgUnitId: p.orgUnitId });
 }
 
-export function makeContext(pool: Pool, scopes: ScopeCache, security: SecurityOptions): AppContext {
+export function makeContext(pool: Pool, scopes: ScopeCache, security: SecurityOptions, forgetSessions: () => void = () => {}): AppContext {
   return {
     pool,
     scopes,
+    forgetSessions,
     security,
     audit(req, entry) {
       return appendAudit(pool, { ...entry, actor: entry.actor ?? req.principal?.userId ?? 'anonymous', ip: req.ip });

@@ -3,7 +3,7 @@ import { allows } from '../access/roles.js';
 import type { AppContext, Principal } from '../context.js';
 import { CommandCenterError } from '../errors.js';
 import { findApiToken } from './api-tokens.js';
-import { endSession, findSession, touchSession } from './sessions.js';
+import { endSession, findSession, touchSession, type SessionInfo } from './sessions.js';
 
 /** Name of the session cookie (HttpOnly, SameSite=Strict). */
 export const SESSION_COOKIE = 'vigil_session';
@@ -14,7 +14,12 @@ export const SESSION_COOKIE = 'vigil_session';
  * route's permission for the role (and the token's scopes), then the per-user rate limit.
  * Anything outside `/api/` (the UI's files) is public.
  */
-export function installAuth(app: FastifyInstance, ctx: AppContext, perUserLimit: (req: FastifyRequest) => Promise<{ isExceeded?: boolean; ttlInSeconds?: number }>): void {
+export function installAuth(
+  app: FastifyInstance,
+  ctx: AppContext,
+  cache: Map<string, { at: number; session: SessionInfo }>,
+  perUserLimit: (req: FastifyRequest) => Promise<{ isExceeded?: boolean; ttlInSeconds?: number }>,
+): void {
   app.decorateRequest('principal', null);
   const touchEveryMs = Math.min(30_000, Math.max(250, Math.floor(ctx.security.sessionIdleMs / 4)));
 
@@ -49,15 +54,27 @@ export function installAuth(app: FastifyInstance, ctx: AppContext, perUserLimit:
     }
     const cookie = req.cookies[SESSION_COOKIE];
     if (!cookie) return null;
-    const s = await findSession(ctx.pool, cookie);
-    if (!s) return null;
     const now = Date.now();
-    if (now - s.lastSeenAt > ctx.security.sessionIdleMs) {
+    const hit = cache.get(cookie);
+    const s = hit && now - hit.at < ctx.security.sessionCacheMs ? hit.session : await findSession(ctx.pool, cookie);
+    if (!s) {
+      cache.delete(cookie);
+      return null;
+    }
+    if (!hit || hit.session !== s) {
+      if (cache.size > 10_000) cache.clear();
+      cache.set(cookie, { at: now, session: s });
+    }
+    if (now - s.lastSeenAt > ctx.security.sessionIdleMs || now > s.expiresAt) {
+      cache.delete(cookie);
       await endSession(ctx.pool, s.tokenHash);
       await ctx.audit(req, { actor: s.userId, action: 'auth.timeout', resource: `users/${s.userId}`, detail: { idle_ms: now - s.lastSeenAt } });
       return null;
     }
-    if (now - s.lastSeenAt > touchEveryMs) await touchSession(ctx.pool, s.tokenHash);
+    if (now - s.lastSeenAt > touchEveryMs) {
+      await touchSession(ctx.pool, s.tokenHash);
+      s.lastSeenAt = now;
+    }
     return { userId: s.userId, username: s.username, role: s.role, orgUnitId: s.orgUnitId, via: 'session', stage: s.stage, sessionHash: s.tokenHash };
   }
 }

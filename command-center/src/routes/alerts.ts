@@ -113,9 +113,8 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
     },
     async (req) => {
       const scope = await scopeOf(ctx, req);
-      const alerts = await listAlerts(ctx.pool, scope, req.query);
-      // Audited before the data leaves: if the trail cannot be written the request fails (500).
-      await ctx.audit(req, { action: 'alerts.list', resource: 'alerts', detail: { ...queryDetail(req.query), returned: alerts.length } });
+      // Read and audited in one statement: if the trail cannot be written nothing is served (500).
+      const alerts = await listAlerts(ctx.pool, scope, req.query, { actor: principalOf(req).userId, action: 'alerts.list', ip: req.ip, detail: queryDetail(req.query) });
       return { alerts };
     },
   );

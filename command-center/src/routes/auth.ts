@@ -51,6 +51,10 @@ const INVALID = 'invalid user name, password or code / 用户名、密码或验�
  */
 export const authRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   const sec = ctx.security;
+  // Sign-ins, logouts and changes to users alter sessions: drop the cached ones once the change is made.
+  app.addHook('onResponse', async (req) => {
+    if (req.method !== 'GET') ctx.forgetSessions();
+  });
   const mustEnrol = (u: UserRecord): boolean => !u.totp_enabled && sec.totpRequiredRoles.includes(u.role);
   const sessionState = (u: UserRecord, stage: 'mfa' | 'full') => ({
     stage,
@@ -135,6 +139,7 @@ export const authRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
       }
       await recordLoginSuccess(ctx.pool, user.id, step);
       await promoteSession(ctx.pool, p.sessionHash!);
+      ctx.forgetSessions();
       await ctx.audit(req, { action: 'auth.login', resource: `users/${user.id}`, detail: { username: user.username, via: 'password', totp: true } });
       return sessionState(user, 'full');
     },
@@ -142,7 +147,10 @@ export const authRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
 
   // A session still owing its second factor is ended when the account locks, so it cannot keep guessing.
   const endSessionIfLocked = async (req: FastifyRequest, user: UserRecord): Promise<void> => {
-    if (user.failedLogins + 1 >= sec.lockoutThreshold && req.principal?.sessionHash) await endSession(ctx.pool, req.principal.sessionHash);
+    if (user.failedLogins + 1 >= sec.lockoutThreshold && req.principal?.sessionHash) {
+      await endSession(ctx.pool, req.principal.sessionHash);
+      ctx.forgetSessions();
+    }
   };
 
   app.post(
@@ -176,6 +184,7 @@ export const authRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
       await ctx.pool.query('UPDATE users SET totp_enabled = true, totp_last_step = $2 WHERE id = $1', [user.id, step]);
       await recordLoginSuccess(ctx.pool, user.id, step);
       if (p.sessionHash) await promoteSession(ctx.pool, p.sessionHash);
+      ctx.forgetSessions();
       await ctx.audit(req, { action: 'auth.totp_enrol', resource: `users/${user.id}`, detail: { step: 'confirmed' } });
       if (p.stage === 'mfa') await ctx.audit(req, { action: 'auth.login', resource: `users/${user.id}`, detail: { username: user.username, via: 'password', totp: true } });
       return sessionState({ ...user, totp_enabled: true }, 'full');
@@ -185,6 +194,7 @@ export const authRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
   app.post('/api/auth/logout', { config: { auth: 'mfa' }, schema: { tags: ['auth'] } }, async (req, reply) => {
     const p = principalOf(req);
     if (p.sessionHash) await endSession(ctx.pool, p.sessionHash);
+    ctx.forgetSessions();
     void reply.clearCookie(SESSION_COOKIE, { path: '/' });
     await ctx.audit(req, { action: 'auth.logout', resource: `users/${p.userId}` });
     return reply.code(204).send();
@@ -209,6 +219,7 @@ export const authRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
         throw new CommandCenterError('VIGIL_CC_VALIDATION', 'current: wrong password / 当前密码错误', 'current');
       }
       await setPassword(ctx.pool, user, req.body.password);
+      ctx.forgetSessions();
       void reply.clearCookie(SESSION_COOKIE, { path: '/' });
       await ctx.audit(req, { action: 'auth.password_change', resource: `users/${user.id}` });
       return reply.code(204).send();

@@ -49,6 +49,10 @@ type PasswordReset = Static<typeof PasswordReset>;
  * or disables themselves, and nobody creates or moves a user outside their own subtree.
  */
 export const userRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
+  // Sign-ins, logouts and changes to users alter sessions: drop the cached ones once the change is made.
+  app.addHook('onResponse', async (req) => {
+    if (req.method !== 'GET') ctx.forgetSessions();
+  });
   /** The user if their unit is in the caller's subtree; 404 otherwise. */
   const scopedUser = async (req: FastifyRequest, id: string): Promise<UserRecord> => {
     const scope = await scopeOf(ctx, req);
@@ -109,6 +113,7 @@ export const userRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
       // A change of role, unit or access ends the user's sessions: they sign in again with the new rights.
       if (b.role !== undefined || b.org_unit !== undefined || b.disabled === true) {
         await ctx.pool.query('UPDATE sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL', [user.id]);
+        ctx.forgetSessions();
       }
       ctx.scopes.clear();
       await ctx.audit(req, { action: 'users.update', resource: `users/${user.id}`, detail: { ...b } });
@@ -122,6 +127,7 @@ export const userRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
     async (req, reply) => {
       const user = await scopedUser(req, req.params.id);
       await setPassword(ctx.pool, user, req.body.password);
+      ctx.forgetSessions();
       await ctx.audit(req, { action: 'users.password_reset', resource: `users/${user.id}` });
       return reply.code(204).send();
     },
@@ -138,6 +144,7 @@ export const userRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
     const user = await scopedUser(req, req.params.id);
     await ctx.pool.query('UPDATE users SET totp_secret = NULL, totp_enabled = false, totp_last_step = NULL WHERE id = $1', [user.id]);
     await ctx.pool.query('UPDATE sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL', [user.id]);
+        ctx.forgetSessions();
     await ctx.audit(req, { action: 'users.totp_reset', resource: `users/${user.id}` });
     return reply.code(204).send();
   });

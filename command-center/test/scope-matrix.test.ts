@@ -6,7 +6,9 @@ import type { Pool } from 'pg';
 import { newId, type Alert } from '@vigil/schemas';
 import { allows, buildApp, createAlertHub, createMqttCommandBus, ROLES, type AlertHub, type CommandBus, type Permission, type Role } from '../src/index.js';
 import { addUser, login, type TestUser } from './auth-helpers.js';
-import { insertAlert, sampleAlert, sseReader, startTestBroker, startTestDb, testLogger, type SseFrame } from './helpers.js';
+import { insertAlert, sampleAlert, sseReader, startTestBroker, testLogger, type SseFrame } from './helpers.js';
+import { createPool, migrate } from '@vigil/ingest';
+import { backends } from '../../ingest/test/backends.js';
 
 /**
  * The access matrix, generated: a five-level tree with a sibling at every level, one site
@@ -35,7 +37,8 @@ interface Obj {
   subject: string | null;
 }
 
-describe('scope matrix: every role × every level × every resource and action', () => {
+for (const backend of backends())
+describe(`scope matrix on ${backend.name}: every role × every level × every resource and action`, { skip: backend.skip ?? false }, () => {
   let db: { pool: Pool; close(): Promise<void> };
   let broker: { url: string; close(): Promise<void> };
   let bus: CommandBus;
@@ -51,7 +54,16 @@ describe('scope matrix: every role × every level × every resource and action',
   const ghost = { alert: newId(), subject: 'subj-nowhere', device: 'dev-nowhere', zone: 'zone-nowhere', checkin: newId(), unit: 'X9', site: 's-X9', user: 'user-nowhere' };
 
   before(async () => {
-    db = await startTestDb();
+    const url = await backend.start();
+    const pool = createPool(url, { maxConnections: backend.name.includes('embedded') ? 1 : 4 });
+    await migrate(pool);
+    db = {
+      pool,
+      async close() {
+        await pool.end();
+        await backend.stop();
+      },
+    };
     broker = await startTestBroker();
     const q = (sql: string, p: unknown[]) => db.pool.query(sql, p);
     for (const u of UNITS) {

@@ -168,4 +168,17 @@ describe('alert workflow, commands, check-ins, tracks, dashboards and reports (r
     const series = (await app.inject({ url: `/api/dashboard/alerts-hourly?from=${fixTs - 3_600_000}`, headers: { cookie: op } })).json() as { points: { site: string; alerts: number }[] };
     assert.equal(series.points.filter((p) => p.site === 'prison-a').reduce((n, p) => n + p.alerts, 0), 1);
   });
+
+  test('out of service and back, shelving with its fields; an officer cannot shelve', async () => {
+    const a = sampleAlert({ site: 'office-b', dev: 'gate-7' });
+    await insertAlert(db.pool, a);
+    const oos = await post(`/api/alerts/${a.id}/out_of_service`, { reason: 'maintenance' }, op);
+    assert.equal((oos.json() as { alert: Alert }).alert.state, 'out_of_service');
+    assert.equal(((await post(`/api/alerts/${a.id}/return_to_service`, {}, op)).json() as { alert: Alert }).alert.state, 'raised');
+    const noReason = await post(`/api/alerts/${a.id}/shelve`, { until: Date.now() + 3_600_000 }, op);
+    assert.deepEqual([noReason.statusCode, (noReason.json() as { field: string }).field], [400, 'reason']);
+    const shelved = await post(`/api/alerts/${a.id}/shelve`, { until: Date.now() + 3_600_000, reason: 'known fault' }, op);
+    assert.deepEqual([(shelved.json() as { alert: Alert }).alert.state, (shelved.json() as { alert: Alert }).alert.shelved_by], ['shelved', 'op-1']);
+    assert.equal((await post(`/api/alerts/${a.id}/unshelve`, {}, officerCookie)).statusCode, 403);
+  });
 });

@@ -51,6 +51,8 @@ const ACTION_BODIES = {
   unshelve: Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false }),
   dispatch: Type.Object({ officer: Type.Optional(Id), reason: Type.Optional(Reason) }, { additionalProperties: false }),
   arrive: Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false }),
+  out_of_service: Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false }),
+  return_to_service: Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false }),
   resolve: Type.Object(
     { disposition: Type.Optional(DispositionParam), note: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })) },
     { additionalProperties: false },
@@ -63,6 +65,8 @@ const ACTION_PERMISSION: Record<keyof typeof ACTION_BODIES, Permission> = {
   unshelve: 'alerts.shelve',
   dispatch: 'alerts.dispatch',
   arrive: 'alerts.arrive',
+  out_of_service: 'alerts.shelve',
+  return_to_service: 'alerts.shelve',
   resolve: 'alerts.resolve',
 };
 

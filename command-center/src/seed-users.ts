@@ -27,13 +27,14 @@ export interface SeededUser {
 const generated = (): string => randomBytes(12).toString('base64url');
 
 /**
- * First start: when there is no user at all, make an administrator (with a TOTP secret)
+ * First start: when there is no administrator yet, make an administrator (with a TOTP secret)
  * and an operator at the top of the organisation tree, so `npm start` can be signed into.
- * Returns them, to print once; returns [] when users exist or the tree is still empty.
+ * Returns them, to print once; returns [] when an administrator exists or the tree is still empty.
  */
 export async function seedDemoUsers(pool: Pool, opts: DemoUsersOptions = {}): Promise<SeededUser[]> {
-  const { rows: any } = await pool.query('SELECT 1 FROM users LIMIT 1');
-  if (any.length > 0) return [];
+  // First start means no administrator yet (a demo seed may have put officers in already).
+  const { rows: admins } = await pool.query("SELECT 1 FROM users WHERE role = 'administrator' LIMIT 1");
+  if (admins.length > 0) return [];
   const { rows: roots } = await pool.query<{ id: string }>('SELECT id FROM org_units WHERE parent_id IS NULL ORDER BY id LIMIT 1');
   const root = roots[0]?.id;
   if (root === undefined) return [];
@@ -43,16 +44,23 @@ export async function seedDemoUsers(pool: Pool, opts: DemoUsersOptions = {}): Pr
     { role: 'administrator', username: adminUsername, password: opts.adminPassword ?? generated(), orgUnit: root, totpSecret: totp.secret, totpUri: totp.uri },
     { role: 'operator', username: opts.operatorUsername ?? 'operator', password: opts.operatorPassword ?? generated(), orgUnit: root },
   ];
+  const made: SeededUser[] = [];
   for (const u of users) {
-    await createUser(pool, {
-      id: `u-${u.username.replace(/[^A-Za-z0-9_.-]/g, '-')}`.slice(0, 64),
-      username: u.username,
-      displayName: u.role === 'administrator' ? 'Administrator / 管理员' : 'Operator / 值班员',
-      role: u.role,
-      orgUnitId: u.orgUnit,
-      password: u.password,
-      ...(u.totpSecret ? { totpSecret: u.totpSecret } : {}),
-    });
+    try {
+      await createUser(pool, {
+        id: `u-${u.username.replace(/[^A-Za-z0-9_.-]/g, '-')}`.slice(0, 64),
+        username: u.username,
+        displayName: u.role === 'administrator' ? 'Administrator / 管理员' : 'Operator / 值班员',
+        role: u.role,
+        orgUnitId: u.orgUnit,
+        password: u.password,
+        ...(u.totpSecret ? { totpSecret: u.totpSecret } : {}),
+      });
+      made.push(u);
+    } catch (err) {
+      // The name is taken already (say, by a demo seed): keep that account, make no other.
+      if ((err as { code?: string }).code !== 'VIGIL_CC_CONFLICT') throw err;
+    }
   }
-  return users;
+  return made;
 }

@@ -88,12 +88,17 @@ export class Engine {
     return alerts;
   }
 
-  /** Run one message: fire the timers due by its time, then every rule that reads its kind. */
-  handle(msg: Message, site: string): AlertDraft[] {
+  /**
+   * Run one message: fire the timers due by its time, then every rule that reads its kind.
+   * `notAfter` caps how far the message may move time forward: a device whose clock runs
+   * ahead must not fire everyone's timers early (the service passes its clock plus a margin;
+   * a replay passes nothing).
+   */
+  handle(msg: Message, site: string, notAfter?: number): AlertDraft[] {
     let seen = this.seen.get(msg.dev);
     if (!seen) this.seen.set(msg.dev, (seen = new SeenRing(SEEN_PER_DEVICE)));
     if (!seen.add(msg.id)) return [];
-    const alerts = this.advance(msg.ts);
+    const alerts = this.advance(notAfter === undefined ? msg.ts : Math.min(msg.ts, notAfter));
     const rules = this.byKind.get(msg.type);
     if (!rules) return alerts;
     for (const r of rules) {

@@ -13,6 +13,9 @@ import { loadRuleSet } from './rule-set-store.js';
 import type { AlertDraft } from './rules/types.js';
 import { loadSnapshot, saveSnapshot } from './snapshot-store.js';
 
+/** A device clock ahead of ours by more than this does not move the rules' time further. */
+const MAX_CLOCK_LEAD_MS = 60_000;
+
 /** How long applied alert causes are remembered (longer than any replay after a restart). */
 const CAUSE_RETENTION_MS = 7 * 86_400_000;
 
@@ -178,7 +181,7 @@ export async function startAnalytics(opts: AnalyticsOptions): Promise<AnalyticsS
       stats.notMine++;
       return;
     }
-    await serial(() => store(engine.handle(msg, r.site), 'message'));
+    await serial(() => store(engine.handle(msg, r.site, Date.now() + MAX_CLOCK_LEAD_MS), 'message'));
   };
 
   const client = mqtt.connect(opts.mqttUrl, {

@@ -148,3 +148,15 @@ test('timer wheel: fires in (due, key) order, reschedules and cancels in place, 
   assert.deepEqual(w.takeDue(100_000_000), [{ key: 'e', at: 100_000_000 }]);
   assert.equal(w.size, 0);
 });
+
+test('a device clock running ahead does not fire other devices\' timers early when the caller caps time', () => {
+  const rules: RuleSetInput = { defaults: { comm_loss_s: 60, location_loss_s: 604_800 } };
+  const T = MON_NOON;
+  const capped = engineFor(rules);
+  capped.handle(newMessage('tag.fix', 'tag-a', 1, { lat: 31.2, lon: 121.4, acc_m: 5 }, T), SITE, T + 1000);
+  const wrong = newMessage('tag.fix', 'tag-b', 1, { lat: 31.2, lon: 121.4, acc_m: 5 }, T + 86_400_000); // a day ahead
+  assert.deepEqual(capped.handle(wrong, SITE, T + 2000).map(label), []);
+  const uncapped = engineFor(rules);
+  uncapped.handle(newMessage('tag.fix', 'tag-a', 1, { lat: 31.2, lon: 121.4, acc_m: 5 }, T), SITE);
+  assert.deepEqual(uncapped.handle(wrong, SITE).map(label), ['+signal.comm_loss:tag-a'], 'without the cap, the wrong clock fires it');
+});

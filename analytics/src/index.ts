@@ -1,6 +1,5 @@
 export { startAnalytics, type AnalyticsOptions, type AnalyticsService, type AnalyticsStats } from './service.js';
 export { Engine, RULES, type EngineSnapshot, type Owns } from './engine.js';
-export { exclusionZoneRule, EXCLUSION_ZONE_RULE, type ExclusionZoneConfig, type ExclusionZoneState } from './rules/exclusion-zone.js';
 export type { AlertDraft, RuleResult } from './rules/types.js';
 export type { Rule, RuleStep } from './rules/rule.js';
 export { zonesRule, ZONE_RULES, verdict, type ZonesState } from './rules/zones.js';
@@ -17,8 +16,8 @@ export { parseRuleSet, emptyRuleSet, RuleSetSchema, DEFAULTS, type RuleSet, type
 export { windowAt, nextWindow, nextDailyTime, DEFAULT_TIMEZONE, type Schedule, type Window } from './schedule.js';
 export { placeOn, preparePolygon, prepareCircle, distanceM, type PreparedShape } from './geo/placement.js';
 export { TimerWheel } from './timer-wheel.js';
+/** The turf-based placement the fast one (`placeOn`) is checked against. */
 export { placeFix, type Zone, type Placement } from './zone.js';
-export { loadZones } from './zone-store.js';
 export { loadRuleSet } from './rule-set-store.js';
 export { saveSnapshot, loadSnapshot } from './snapshot-store.js';
 export { readStoredStream, type StoredMessage } from './history.js';

@@ -9,7 +9,9 @@
  * same probes with no background load. Goal (issue 7): p99 under 250 ms at 10,000 tags every 10 s.
  *
  * Settings: VIGIL_BENCH_TAGS, VIGIL_BENCH_INTERVAL_MS, VIGIL_BENCH_PROBES (default 200),
- * VIGIL_BENCH_PROBE_GAP_MS (default 200), VIGIL_BENCH_WARMUP_MS (default 15,000).
+ * VIGIL_BENCH_PROBE_GAP_MS (default 200), VIGIL_BENCH_WARMUP_MS (default 15,000),
+ * VIGIL_BENCH_DATABASE (`embedded`, the default, or `postgres`: a PostgreSQL 15 server started for the run,
+ * where each service has its own connection instead of taking turns on the embedded one).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,8 +22,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { hashSecret } from '@vigil/broker';
 import { createUser } from '@vigil/command-center';
 import { DEMO } from '@vigil/device-sim';
-import { createPool } from '@vigil/ingest';
+import { createPool, migrate } from '@vigil/ingest';
 import { deviceTopic, newMessage } from '@vigil/schemas';
+import { startPgServer, type PgServer } from '../ingest/test/pg-server.js';
 import { startStack } from '../scripts/stack/stack.js';
 import type { TagLoadSpec } from './lib/tag-load.js';
 
@@ -50,7 +53,26 @@ const site = school.siteId;
 process.env.VIGIL_MQTT_MAX_CONN_PER_IP_PER_SEC ??= '100000';
 const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-latency-'));
 log('starting the stack (broker, ingest, analytics, command centre)…');
-const stack = await startStack({ httpPort: 0, httpHost: '127.0.0.1', mqttPort: 0, dbPort: 0, dataDir, simulator: false, simFixIntervalMs: 1000, sink: () => undefined });
+const DATABASE = process.env.VIGIL_BENCH_DATABASE || 'embedded';
+if (DATABASE !== 'embedded' && DATABASE !== 'postgres') throw new Error(`VIGIL_BENCH_DATABASE must be embedded or postgres, got ${JSON.stringify(DATABASE)}`);
+const pg: PgServer | undefined = DATABASE === 'postgres' ? await startPgServer() : undefined;
+if (pg) {
+  // The stack migrates only the embedded database it starts itself.
+  const p = createPool(pg.url);
+  await migrate(p);
+  await p.end();
+}
+const stack = await startStack({
+  httpPort: 0,
+  httpHost: '127.0.0.1',
+  mqttPort: 0,
+  dbPort: 0,
+  dataDir,
+  ...(pg ? { databaseUrl: pg.url } : {}),
+  simulator: false,
+  simFixIntervalMs: 1000,
+  sink: () => undefined,
+});
 const loaders: ChildProcess[] = [];
 try {
   const pool = createPool(stack.databaseUrl);
@@ -148,7 +170,7 @@ try {
   const pct = (xs: number[], p: number) => (xs.length ? xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]! : Number.NaN);
   const row = (name: string, r: { delays: number[]; missing: number }) =>
     `${name.padEnd(34)} ${String(pct(r.delays, 50)).padStart(8)} ${String(pct(r.delays, 99)).padStart(8)} ${String(r.delays.at(-1) ?? '-').padStart(8)} ${String(r.missing).padStart(8)}`;
-  write(`bench:alert-latency — publish to alert on the command centre's SSE stream (ms), ${PROBES} probes each; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs\n`);
+  write(`bench:alert-latency — publish to alert on the command centre's SSE stream (ms), ${PROBES} probes each, ${DATABASE} database; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs\n`);
   write(`${''.padEnd(34)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)} ${'missing'.padStart(8)}\n`);
   write(`${row('no background load (reference)', idle)}\n`);
   write(`${row(`${TAGS} tags every ${INTERVAL_MS / 1000} s`, loaded)}\n`);
@@ -157,5 +179,6 @@ try {
 } finally {
   for (const c of loaders) if (c.exitCode === null) c.kill('SIGKILL');
   await stack.stop();
+  await pg?.destroy();
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -19,60 +19,92 @@ interface QueuedPacket {
 
 /**
  * One client's outgoing queue: packets in enqueue order, found by
- * (brokerId, brokerCounter) and by message id in O(1). Insertion-ordered Map
- * gives ordered iteration and O(1) removal.
+ * (brokerId, brokerCounter) and by message id without a scan. A key may be
+ * held by several packets (a client with overlapping subscriptions gets one
+ * message queued twice), so each index keeps the keys' sequence numbers in
+ * queue order and every lookup takes the first, as the original's scan does.
  */
 class ClientQueue {
   readonly order = new Map<number, QueuedPacket>();
-  readonly byBroker = new Map<string, number>();
-  readonly byMessageId = new Map<number, number>();
+  private readonly byBroker = new Map<string, number[]>();
+  private readonly byMessageId = new Map<number, number[]>();
   private nextSeq = 0;
 
   add(packet: QueuedPacket): void {
     const seq = this.nextSeq++;
     this.order.set(seq, packet);
-    if (packet.brokerId !== undefined) this.byBroker.set(brokerKey(packet), seq);
-    if (packet.messageId !== undefined) this.byMessageId.set(packet.messageId, seq);
+    insertSeq(this.byBroker, brokerKey(packet), seq);
+    if (packet.messageId !== undefined) insertSeq(this.byMessageId, packet.messageId, seq);
   }
 
-  /** Same outcome as aedes-persistence's linear `outgoingUpdate`, by index. */
+  /**
+   * aedes-persistence's `outgoingUpdate`: the first packet in queue order that
+   * is this one (same brokerId and brokerCounter) takes its message id; or, if
+   * a packet from another broker with this message id comes first, the given
+   * packet takes its place.
+   */
   update(packet: QueuedPacket): void {
-    if (packet.brokerId !== undefined) {
-      const seq = this.byBroker.get(brokerKey(packet));
-      const stored = seq === undefined ? undefined : this.order.get(seq);
-      if (seq !== undefined && stored !== undefined) {
-        if (stored.messageId !== undefined && this.byMessageId.get(stored.messageId) === seq) this.byMessageId.delete(stored.messageId);
-        stored.messageId = packet.messageId;
-        if (packet.messageId !== undefined) this.byMessageId.set(packet.messageId, seq);
-        return;
-      }
+    const own = this.byBroker.get(brokerKey(packet))?.[0];
+    const other = this.firstFromOtherBroker(packet);
+    if (own === undefined && other === undefined) throw new Error('no such packet');
+    if (own !== undefined && (other === undefined || own < other)) {
+      this.setMessageId(own, this.order.get(own)!, packet.messageId);
+      return;
     }
-    // a packet from elsewhere (a PUBREL, or one from another broker) takes the place of the one with its message id
-    const seq = packet.messageId === undefined ? undefined : this.byMessageId.get(packet.messageId);
-    const stored = seq === undefined ? undefined : this.order.get(seq);
-    if (seq === undefined || stored === undefined || stored.brokerId === packet.brokerId) throw new Error('no such packet');
-    if (stored.brokerId !== undefined && this.byBroker.get(brokerKey(stored)) === seq) this.byBroker.delete(brokerKey(stored));
+    const seq = other!;
+    removeSeq(this.byBroker, brokerKey(this.order.get(seq)!), seq);
     this.order.set(seq, packet);
-    if (packet.brokerId !== undefined) this.byBroker.set(brokerKey(packet), seq);
+    insertSeq(this.byBroker, brokerKey(packet), seq);
   }
 
-  /** Remove and return the packet acknowledged by `packet.messageId` (or, with none, this very packet if still queued). */
+  /** aedes-persistence's `outgoingClearMessageId`: remove and return the first packet with this message id (none: the first not yet sent). */
   clear(packet: QueuedPacket): QueuedPacket | undefined {
-    let seq = packet.messageId === undefined ? undefined : this.byMessageId.get(packet.messageId);
-    if (seq === undefined && packet.messageId === undefined) seq = packet.brokerId === undefined ? this.firstUnsent() : this.byBroker.get(brokerKey(packet));
+    const seq = packet.messageId === undefined ? this.firstWhere((p) => p.messageId === undefined) : this.byMessageId.get(packet.messageId)?.[0];
     if (seq === undefined) return undefined;
-    const stored = this.order.get(seq);
-    if (stored === undefined) return undefined;
+    const stored = this.order.get(seq)!;
     this.order.delete(seq);
-    if (stored.messageId !== undefined && this.byMessageId.get(stored.messageId) === seq) this.byMessageId.delete(stored.messageId);
-    if (stored.brokerId !== undefined && this.byBroker.get(brokerKey(stored)) === seq) this.byBroker.delete(brokerKey(stored));
+    removeSeq(this.byBroker, brokerKey(stored), seq);
+    if (stored.messageId !== undefined) removeSeq(this.byMessageId, stored.messageId, seq);
     return stored;
   }
 
-  private firstUnsent(): number | undefined {
-    for (const [seq, p] of this.order) if (p.messageId === undefined) return seq;
+  private setMessageId(seq: number, stored: QueuedPacket, messageId: number | undefined): void {
+    if (stored.messageId !== undefined) removeSeq(this.byMessageId, stored.messageId, seq);
+    stored.messageId = messageId;
+    if (messageId !== undefined) insertSeq(this.byMessageId, messageId, seq);
+  }
+
+  private firstFromOtherBroker(packet: QueuedPacket): number | undefined {
+    const differs = (p: QueuedPacket) => p.brokerId !== packet.brokerId;
+    // a packet not yet given an id: rare (Aedes always updates with one), so a scan
+    if (packet.messageId === undefined) return this.firstWhere((p) => p.messageId === undefined && differs(p));
+    return this.byMessageId.get(packet.messageId)?.find((seq) => differs(this.order.get(seq)!));
+  }
+
+  private firstWhere(match: (p: QueuedPacket) => boolean): number | undefined {
+    for (const [seq, p] of this.order) if (match(p)) return seq;
     return undefined;
   }
+}
+
+/** Add `seq` to the key's list, keeping it ascending (almost always an append). */
+function insertSeq<K>(index: Map<K, number[]>, key: K, seq: number): void {
+  const list = index.get(key);
+  if (list === undefined) {
+    index.set(key, [seq]);
+    return;
+  }
+  let i = list.length;
+  while (i > 0 && list[i - 1]! > seq) i--;
+  list.splice(i, 0, seq);
+}
+
+function removeSeq<K>(index: Map<K, number[]>, key: K, seq: number): void {
+  const list = index.get(key);
+  if (list === undefined) return;
+  const i = list.indexOf(seq);
+  if (i >= 0) list.splice(i, 1);
+  if (list.length === 0) index.delete(key);
 }
 
 // aedes-packet is CommonJS exporting its constructor; its typings describe a namespace

@@ -1,0 +1,17 @@
+import type { Component } from 'svelte';
+import type { Lang } from '../i18n';
+
+/**
+ * The views the shell (App.svelte) shows in its navigation besides the alert
+ * queue and alert detail: each a Svelte component taking `{ lang }`, reached at
+ * `#/<id>`. A view's strings live next to it (en and zh-CN), not in i18n.ts.
+ */
+export interface ViewEntry {
+  id: string;
+  label: Record<Lang, string>;
+  /** Roles that see it in the navigation; undefined: everyone signed in. */
+  roles?: readonly string[];
+  component: Component<{ lang: Lang }>;
+}
+
+export const extraViews: ViewEntry[] = [];

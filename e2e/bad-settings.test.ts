@@ -15,6 +15,12 @@ const cases: Array<{ entry: string; env: Record<string, string>; names: string }
   { entry: 'analytics/src/main.ts', env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/x', VIGIL_MQTT_URL: 'mqtt://127.0.0.1:1', VIGIL_MQTT_USERNAME: 'u', VIGIL_MQTT_PASSWORD: 'p', VIGIL_ANALYTICS_MIN_FIXES_INSIDE: '0' }, names: 'VIGIL_ANALYTICS_MIN_FIXES_INSIDE' },
   { entry: 'device-sim/src/main.ts', env: { VIGIL_MQTT_URL: 'mqtt://127.0.0.1:1' }, names: 'VIGIL_SIM_TAG_SECRET' },
   { entry: 'device-sim/src/main.ts', env: { VIGIL_MQTT_URL: 'mqtt://127.0.0.1:1', VIGIL_SIM_TAG_SECRET: 's', VIGIL_SIM_FIX_INTERVAL_MS: 'fast' }, names: 'VIGIL_SIM_FIX_INTERVAL_MS' },
+  { entry: 'command-center/src/main.ts', env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/x', VIGIL_MQTT_URL: 'mqtt://127.0.0.1:1', VIGIL_NOTIFY_LINK_SECRET: 'too-short' }, names: 'VIGIL_NOTIFY_LINK_SECRET' },
+  {
+    entry: 'command-center/src/main.ts',
+    env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/x', VIGIL_MQTT_URL: 'mqtt://127.0.0.1:1', VIGIL_NOTIFY_LINK_SECRET: 'x'.repeat(32), VIGIL_SMTP_HOST: 'mail.example', VIGIL_SMTP_PORT: '70000', VIGIL_SMTP_FROM: 'v@example.org' },
+    names: 'VIGIL_SMTP_PORT',
+  },
   { entry: 'scripts/start.ts', env: { VIGIL_HTTP_PORT: '99999' }, names: 'VIGIL_HTTP_PORT' },
 ];
 

@@ -11,8 +11,9 @@ import { installAuth } from './auth/hook.js';
 import type { SessionInfo } from './auth/sessions.js';
 import type { CameraRelayOptions } from './cameras/relay.js';
 import type { CommandBus } from './command-bus.js';
-import { DEFAULT_SECURITY, makeContext, type SecurityOptions } from './context.js';
+import { DEFAULT_SECURITY, makeContext, scopeOf, type SecurityOptions } from './context.js';
 import { createLogger, type Logger } from './logger.js';
+import { notificationRoutes, type InAppChannel } from './notifications/index.js';
 import { alertRoutes } from './routes/alerts.js';
 import { alertStreamRoutes } from './routes/alert-stream.js';
 import { auditRoutes } from './routes/audit.js';
@@ -51,6 +52,8 @@ export interface BuildAppOptions {
   commandBus?: CommandBus;
   /** Live camera relay (ffmpeg); without it the live route answers 503. */
   cameras?: CameraRelayOptions;
+  /** Notification routes (deep links, who was notified, in-app feed, dead letters); without it they are not served. */
+  notifications?: { linkSecret: Buffer; inApp?: InAppChannel };
 }
 
 /**
@@ -156,6 +159,16 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(officerRoutes, { ctx });
   await app.register(auditRoutes, { ctx });
   await app.register(cameraRoutes, { ctx, ...(opts.cameras ? { relay: opts.cameras } : {}) });
+  if (opts.notifications) {
+    await app.register(notificationRoutes, {
+      pool: opts.pool,
+      linkSecret: opts.notifications.linkSecret,
+      ...(opts.notifications.inApp ? { inApp: opts.notifications.inApp } : {}),
+      ...(hub ? { onAlertChange: (a) => hub.emit(a) } : {}),
+      ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+      viewer: async (req) => (req.principal && req.principal.stage === 'full' ? { userId: req.principal.userId, role: req.principal.role, sites: (await scopeOf(ctx, req)).siteSet } : null),
+    });
+  }
   app.get('/api/openapi.json', { config: { auth: 'public' } }, async () => app.swagger());
   if (opts.publicDir !== undefined) await app.register(uiRoutes, { publicDir: opts.publicDir });
   return app;

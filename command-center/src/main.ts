@@ -5,6 +5,7 @@ import { ROLES, type Role } from './access/roles.js';
 import { passwordProblem } from './auth/passwords.js';
 import { DEFAULT_SECURITY } from './context.js';
 import { createLogger } from './logger.js';
+import { readNotifyConfig } from './notifications/index.js';
 import { seedDemoUsers } from './seed-users.js';
 import { startCommandCenter } from './server.js';
 
@@ -56,6 +57,8 @@ const config = readConfigOrExit(() => {
       loginRateLimitPerAddress: intEnv('VIGIL_LOGIN_RATE_LIMIT', DEFAULT_SECURITY.loginRateLimitPerAddress, { min: 1, max: 100_000 }),
       bodyLimitBytes: intEnv('VIGIL_HTTP_MAX_BODY_BYTES', DEFAULT_SECURITY.bodyLimitBytes, { min: 1024, max: 64 * 1024 * 1024 }),
     },
+    // Notifications run when their link secret is set (docs/notifications.md); a bad setting names itself.
+    notify: optionalEnv('VIGIL_NOTIFY_LINK_SECRET') !== undefined ? readNotifyConfig(process.env) : undefined,
     bootstrapUsers: boolEnv('VIGIL_BOOTSTRAP_USERS', true),
     demoUsers: {
       adminUsername,
@@ -97,6 +100,7 @@ const center = await startCommandCenter({
   publicDir: config.publicDir,
   ffmpegPath: config.ffmpegPath,
   security: config.security,
+  ...(config.notify !== undefined ? { notify: config.notify } : {}),
   logger: log,
 });
 // Ready means alerts published from now on reach the stream; a broker that is down only delays that
@@ -108,6 +112,7 @@ const subscribed = await Promise.race([
 ]);
 clearTimeout(timer);
 if (!subscribed) log.warn({ waitedMs: SUBSCRIBE_WAIT_MS }, 'alert subscription not yet granted; serving without the live feed');
+if (config.notify === undefined) log.warn('notifications off: VIGIL_NOTIFY_LINK_SECRET is not set (docs/notifications.md)');
 // One plain line for scripts and tests that wait for start-up (the rest of stdout is JSON logs).
 process.stdout.write(`VIGIL_HTTP_READY ${center.port}\n`);
 

@@ -5,6 +5,7 @@ import { createMqttCommandBus } from './command-bus.js';
 import type { SecurityOptions } from './context.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMqttAlertFeed, type MqttAlertFeed } from './mqtt-alert-feed.js';
+import { channelsFor, createNotifier, type Notifier, type NotifyConfig } from './notifications/index.js';
 
 /** Options of `startCommandCenter`. */
 export interface CommandCenterOptions {
@@ -26,6 +27,10 @@ export interface CommandCenterOptions {
   security?: Partial<SecurityOptions>;
   /** ffmpeg for the live camera relay; without it live video answers 503. */
   ffmpegPath?: string;
+  /** Notifications (docs/notifications.md); without them no alert is sent anywhere but the live stream. */
+  notify?: NotifyConfig;
+  /** Override the notifier's timings (tests). */
+  notifyTimings?: { pollMs?: number; sweepMs?: number; retry?: { baseMs?: number; maxMs?: number; maxAttempts?: number } };
 }
 
 /** A running command centre. */
@@ -33,6 +38,8 @@ export interface CommandCenter {
   /** The port it listens on (the real one when 0 was asked for). */
   port: number;
   alertFeed: MqttAlertFeed;
+  /** The notification runner, when `notify` was given. */
+  notifier?: Notifier;
   /** Stop listening, end open streams, disconnect from the broker. */
   close(): Promise<void>;
 }
@@ -47,6 +54,7 @@ export async function startCommandCenter(opts: CommandCenterOptions): Promise<Co
   };
   const alertFeed = createMqttAlertFeed({ ...mqtt, logger: logger.child({ module: 'alert-feed' }) });
   const commandBus = createMqttCommandBus({ ...mqtt, pool: opts.pool, logger: logger.child({ module: 'commands' }) });
+  const notify = opts.notify !== undefined ? startNotifications(opts.notify, opts, alertFeed, logger) : undefined;
   const cameras: CameraRelayOptions | undefined = opts.ffmpegPath ? { ffmpegPath: opts.ffmpegPath, logger: logger.child({ module: 'cameras' }) } : undefined;
   const app = await buildApp({
     pool: opts.pool,
@@ -57,8 +65,11 @@ export async function startCommandCenter(opts: CommandCenterOptions): Promise<Co
     ...(cameras ? { cameras } : {}),
     ...(opts.security ? { security: opts.security } : {}),
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+    ...(notify ? { notifications: { linkSecret: notify.config.linkSecret, inApp: notify.inApp } } : {}),
   });
   const closeFeeds = async () => {
+    // pending notifications stay in the outbox for the next start
+    await notify?.notifier.stop();
     await alertFeed.close();
     await commandBus.close();
   };
@@ -69,15 +80,34 @@ export async function startCommandCenter(opts: CommandCenterOptions): Promise<Co
     await app.close();
     throw err;
   }
+  notify?.notifier.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : opts.port;
   let closing: Promise<void> | undefined;
   return {
     port,
     alertFeed,
+    ...(notify ? { notifier: notify.notifier } : {}),
     close() {
       closing ??= app.close().finally(closeFeeds);
       return closing;
     },
   };
+}
+
+/** The channels the settings name and the runner that routes every live alert to them. */
+function startNotifications(config: NotifyConfig, opts: CommandCenterOptions, alertFeed: MqttAlertFeed, logger: Logger) {
+  const { channels, inApp } = channelsFor(config);
+  const notifier = createNotifier({
+    pool: opts.pool,
+    channels,
+    source: alertFeed,
+    links: { baseUrl: config.linkBaseUrl, secret: config.linkSecret, ttlMs: config.linkTtlMs },
+    storm: { maxPerMinute: config.maxPerMinute, groupWindowMs: config.groupWindowMs },
+    // an alert acknowledged by an SMS reply reaches the open pages like one acknowledged in the UI
+    onAlertChange: (a) => alertFeed.emit(a),
+    logger: logger.child({ module: 'notify' }),
+    ...opts.notifyTimings,
+  });
+  return { config, notifier, inApp };
 }

@@ -109,6 +109,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       VIGIL_MQTT_PASSWORD: secrets.commandCenter,
       VIGIL_HTTP_PORT: String(opts.httpPort),
       VIGIL_HTTP_HOST: opts.httpHost,
+      // in-app notifications (and any channel set in the policies' contacts) on; links signed for this run only
+      VIGIL_NOTIFY_LINK_SECRET: secret(),
+      VIGIL_NOTIFY_LINK_BASE: `http://${opts.httpHost}:${opts.httpPort}`,
       ...(opts.publicDir ? { VIGIL_PUBLIC_DIR: opts.publicDir } : {}),
     });
     if (opts.simulator) {

@@ -24,7 +24,8 @@ export function installAuth(
   const touchEveryMs = Math.min(30_000, Math.max(250, Math.floor(ctx.security.sessionIdleMs / 4)));
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!req.url.startsWith('/api/')) return;
+    // `/m/<token>` (a notification's deep link) is a page, but needs to know who opens it
+    if (!req.url.startsWith('/api/') && !req.url.startsWith('/m/')) return;
     const config = req.routeOptions.config;
     const principal = await authenticate(req);
     req.principal = principal;

@@ -85,7 +85,7 @@ export const notificationRoutes: FastifyPluginAsync<NotificationRoutesOptions> =
     return { alert: req.params.id, notifications: await notificationsForAlert(pool, req.params.id) };
   });
 
-  app.get<{ Params: { token: string } }>('/m/:token', async (req, reply) => {
+  app.get<{ Params: { token: string } }>('/m/:token', { config: { auth: 'public' } }, async (req, reply) => {
     const token = encodeURIComponent(req.params.token);
     const v = await opts.viewer(req);
     // After login the UI comes back here and opens the alert with its actions.

@@ -18,6 +18,8 @@ let stack: Stack;
 let dataDir: string;
 /** The session cookie of an operator at the top of the demo tree (the API needs a signed-in user). */
 let cookie: string;
+/** Every line the services printed (JSON logs), by service. */
+const lines: { name: string; line: string }[] = [];
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
@@ -29,7 +31,7 @@ before(async () => {
     dataDir,
     simulator: false,
     simFixIntervalMs: 1000,
-    sink: () => undefined,
+    sink: (name, line) => void lines.push({ name, line }),
   });
   const pool = createPool(stack.databaseUrl);
   const password = 'e2e operator password';
@@ -94,6 +96,21 @@ test('a breaching fix from a real device becomes an alert in the API and the liv
   } finally {
     await pool.end();
   }
+
+  // The envelope id follows the message from the device to the alert: stored once, cited by the alert,
+  // in the analytics log line that raised it; the invalid one is found in the dead letters with its reason.
+  const trace = await fetch(`${stack.httpUrl}/api/trace/${inside.id}`, { headers: { cookie } });
+  assert.equal(trace.status, 200);
+  const t = (await trace.json()) as { stored: { table: string; device: string }[]; alerts: { id: string }[] };
+  assert.deepEqual(t.stored.map((s) => [s.table, s.device]), [['tag_fixes', tag.id]]);
+  assert.deepEqual(t.alerts.map((x) => x.id), [a.id]);
+  const raisedLine = lines.find((l) => l.name === 'analytics' && l.line.includes(inside.id) && l.line.includes(a.id));
+  assert.ok(raisedLine, 'the analytics log names the message that raised the alert');
+  const deadTrace = (await (await fetch(`${stack.httpUrl}/api/trace/${invalid.id}`, { headers: { cookie } })).json()) as { stored: unknown[]; dead_letters: { field: string }[] };
+  assert.deepEqual(deadTrace.stored, []);
+  assert.deepEqual(deadTrace.dead_letters.map((d) => d.field), ['/body/lat']);
+  const unknown = await fetch(`${stack.httpUrl}/api/trace/${newMessage('tag.fix', tag.id, 9, { lat, lon, acc_m: 5 }).id}`, { headers: { cookie } });
+  assert.equal(unknown.status, 404);
 });
 
 test('an unknown device and a wrong secret are refused by the broker', async () => {

@@ -30,6 +30,7 @@ import { reportRoutes } from './routes/reports.js';
 import { ruleRoutes } from './routes/rules.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { traceRoutes } from './routes/trace.js';
 import { trackRoutes } from './routes/tracks.js';
 import { uiRoutes } from './routes/ui.js';
 import { userRoutes } from './routes/users.js';
@@ -154,6 +155,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(presenceRoutes, { ctx });
   await app.register(checkinRoutes, { ctx });
   await app.register(trackRoutes, { ctx });
+  await app.register(traceRoutes, { ctx });
   await app.register(dashboardRoutes, { ctx });
   await app.register(reportRoutes, { ctx });
   await app.register(officerRoutes, { ctx });

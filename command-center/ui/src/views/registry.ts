@@ -1,5 +1,7 @@
 import type { Component } from 'svelte';
 import type { Lang } from '../i18n';
+import './views.css';
+import DevicesView from './DevicesView.svelte';
 
 /**
  * The views the shell (App.svelte) shows in its navigation besides the alert
@@ -14,4 +16,6 @@ export interface ViewEntry {
   component: Component<{ lang: Lang }>;
 }
 
-export const extraViews: ViewEntry[] = [];
+export const extraViews: ViewEntry[] = [
+  { id: 'devices', label: { en: 'Devices', 'zh-CN': '设备' }, roles: ['administrator', 'supervisor', 'operator'], component: DevicesView },
+];

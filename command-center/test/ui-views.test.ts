@@ -1,0 +1,187 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Pool } from 'pg';
+import { registerDevice } from '@vigil/broker';
+import { newId } from '@vigil/schemas';
+import { startCommandCenter, type CommandCenter } from '../src/index.js';
+import { insertAlert, sampleAlert, startTestBroker, startTestDb, testLogger } from './helpers.js';
+import { addUser, seedBasicTree, TEST_PASSWORD, type TestUser } from './auth-helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const PKG_DIR = fileURLToPath(new URL('..', import.meta.url));
+const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
+const APP_SVELTE = fileURLToPath(new URL('../ui/src/App.svelte', import.meta.url));
+const VIEWS_DEV_DIR = '/tmp/vigil-ui-views-test';
+const SHOTS = fileURLToPath(new URL('../../test-artifacts/ui/', import.meta.url));
+
+// ARCHITECTURE.md "Running it": find the program or skip with the reason; under CI=true a missing one fails.
+const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (install the chromium package)`;
+const skip = missing !== undefined && process.env.CI !== 'true' ? missing : false;
+
+/** Where the office-b subject lives in the seed (a township in Hangzhou). */
+const HOME = { lat: 30.2741, lon: 120.1551 };
+
+describe('command centre extra views in a real browser', { skip }, () => {
+  let db: { pool: Pool; close(): Promise<void> };
+  let broker: { url: string; close(): Promise<void> };
+  let center: CommandCenter;
+  let browser: Browser;
+  let base: string;
+  /** The page each view is opened at: the real shell if it routes `#/<id>`, else the test-only entry. */
+  let entry: string;
+  const consoleErrors: string[] = [];
+  const foreignRequests: string[] = [];
+
+  async function signedInPage(user: TestUser, totp?: string): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 800 } });
+    // Nothing may leave the machine (PRODUCT.md: offline, no CDN, no tiles from the internet).
+    await context.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.protocol === 'data:' || url.protocol === 'blob:' || url.hostname === '127.0.0.1') return route.continue();
+      foreignRequests.push(url.href);
+      return route.abort();
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`${user.username}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`${user.username}: ${e.message}`));
+    await page.goto(`${base}/api/health`);
+    const body = JSON.stringify({ username: user.username, password: TEST_PASSWORD, ...(totp ? { totp } : {}) });
+    const status = await page.evaluate(`fetch('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: ${JSON.stringify(body)} }).then((r) => r.status)`);
+    assert.equal(status, 200, `sign-in of ${user.username}`);
+    return { context, page };
+  }
+
+  const open = async (page: Page, id: string): Promise<void> => {
+    await page.goto(`${base}${entry}#/${id}`);
+    await page.getByTestId(`view-${id}`).waitFor();
+  };
+  const shot = async (page: Page, id: string): Promise<void> => {
+    await page.evaluate(`document.fonts.ready`);
+    await page.screenshot({ path: `${SHOTS}${id}.png`, fullPage: true });
+  };
+
+  let operator: TestUser;
+  let page: Page;
+
+  before(async () => {
+    if (missing) throw new Error(`CI=true and ${missing}`);
+    mkdirSync(SHOTS, { recursive: true });
+    const shellRoutes = readFileSync(APP_SVELTE, 'utf8').includes('extraViews');
+    let publicDir = PUBLIC_DIR;
+    if (shellRoutes) {
+      if (!existsSync(`${PUBLIC_DIR}/index.html`)) execFileSync('npx', ['vite', 'build'], { cwd: PKG_DIR, stdio: 'ignore' });
+      entry = '/';
+    } else {
+      // The shell does not route to the extra views yet: mount them through the test-only entry.
+      execFileSync('npx', ['vite', 'build', '-c', 'ui/src/views/vite.dev.config.ts'], { cwd: PKG_DIR, stdio: 'ignore', env: { ...process.env, VIGIL_VIEWS_OUT: VIEWS_DEV_DIR } });
+      publicDir = VIEWS_DEV_DIR;
+      entry = '/dev.html';
+    }
+    db = await startTestDb();
+    broker = await startTestBroker();
+    center = await startCommandCenter({ port: 0, host: '127.0.0.1', pool: db.pool, mqttUrl: broker.url, publicDir, logger: testLogger });
+    base = `http://127.0.0.1:${center.port}`;
+    await seed(db.pool);
+    operator = await addUser(db.pool, { id: 'op-1', role: 'operator', orgUnit: 'moj' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+    ({ page } = await signedInPage(operator));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await center?.close();
+    await broker?.close();
+    await db?.close();
+  });
+
+  test('device health: the offline device is marked offline, and the filter keeps only offline ones', async () => {
+    await open(page, 'devices');
+    const offline = page.locator('[data-testid="devices-table"] tr[data-device-id="gate-07"]');
+    await offline.filter({ hasText: 'Offline' }).waitFor();
+    assert.match((await offline.getAttribute('class')) ?? '', /offline/);
+    await page.locator('tr[data-device-id="tag-0001"]').filter({ hasText: 'Online' }).waitFor();
+    await page.getByLabel('Offline only').check();
+    await page.locator('tr[data-device-id="tag-0001"]').waitFor({ state: 'detached' });
+    assert.equal(await page.locator('[data-testid="devices-table"] tbody tr[data-device-id]').count(), 1);
+    await page.getByLabel('Offline only').uncheck();
+    await page.getByRole('button', { name: 'Sort by Device' }).click();
+    const ids = await page.locator('[data-testid="devices-table"] tbody tr[data-device-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-device-id')));
+    assert.deepEqual(ids, [...ids].sort());
+    await shot(page, 'devices');
+  });
+
+  test('nothing was blocked by the Content-Security-Policy and no request left 127.0.0.1', () => {
+    assert.deepEqual(consoleErrors.map((e) => e.slice(0, 300)), []);
+    assert.deepEqual(foreignRequests, []);
+  });
+});
+
+/** The registry, people, fixes, zones, alerts and check-ins the views show. */
+async function seed(pool: Pool): Promise<void> {
+  await seedBasicTree(pool);
+  await addUser(pool, { id: 'off-1', role: 'officer', orgUnit: 'moj' });
+  await pool.query(`INSERT INTO subjects (id, site_id, ref, display_name, officer_id) VALUES ('s-1', 'office-b', 'CASE-001', 'Subject One', 'off-1'), ('s-2', 'office-b', 'CASE-002', 'Subject Two', NULL)`);
+  const secret = 'a-test-secret-of-sixteen-chars';
+  for (const [id, siteId, kind, subjectId] of [
+    ['tag-0001', 'office-b', 'tag', 's-1'],
+    ['gate-07', 'prison-a', 'gate', null],
+    ['cam-01', 'prison-a', 'camera', null],
+  ] as const) {
+    await registerDevice(pool, { id, siteId, kind, subjectId, secret });
+  }
+  const since = new Date(Date.now() - 600_000);
+  await pool.query(
+    `INSERT INTO device_presence (device_id, site_id, online, since, last_msg_id) VALUES
+       ('tag-0001', 'office-b', true, $1, gen_random_uuid()), ('gate-07', 'prison-a', false, $1, gen_random_uuid())`,
+    [since],
+  );
+  // Five fixes over the last hour, walking east from home.
+  for (let i = 0; i < 5; i++) {
+    await pool.query(`INSERT INTO tag_fixes (time, msg_id, device_id, site_id, seq, lat, lon, acc_m) VALUES ($1, $2, 'tag-0001', 'office-b', $3, $4, $5, 8)`, [
+      new Date(Date.now() - (50 - i * 10) * 60_000),
+      newId(),
+      i + 1,
+      HOME.lat,
+      HOME.lon + i * 0.001,
+    ]);
+  }
+  const ring = [
+    [HOME.lon + 0.004, HOME.lat - 0.001],
+    [HOME.lon + 0.006, HOME.lat - 0.001],
+    [HOME.lon + 0.006, HOME.lat + 0.001],
+    [HOME.lon + 0.004, HOME.lat + 0.001],
+    [HOME.lon + 0.004, HOME.lat - 0.001],
+  ];
+  await pool.query(`INSERT INTO zones (id, site_id, kind, name_en, name_zh, geometry) VALUES ('z-school', 'office-b', 'exclusion', 'School', '学校', $1)`, [
+    JSON.stringify({ type: 'Polygon', coordinates: [ring] }),
+  ]);
+  const hour = 3_600_000;
+  const now = Date.now();
+  const alerts = [
+    sampleAlert({ rule: 'zone.exclusion', site: 'office-b', dev: 'tag-0001', subject: 's-1', raised_ts: now - 2 * hour, last_ts: now - 2 * hour }),
+    sampleAlert({ rule: 'zone.exclusion', site: 'office-b', dev: 'tag-0001', subject: 's-1', raised_ts: now - hour, last_ts: now - hour }),
+    sampleAlert({ rule: 'zone.exclusion', site: 'office-b', dev: 'tag-0001', subject: 's-1', raised_ts: now - 600_000, last_ts: now - 600_000 }),
+    sampleAlert({ rule: 'tag.battery_low', severity: 'low', site: 'office-b', dev: 'tag-0001', subject: 's-1', raised_ts: now - hour, last_ts: now - hour }),
+    sampleAlert({ rule: 'gate.forced', severity: 'critical', site: 'prison-a', dev: 'gate-07', raised_ts: now - 3 * hour, last_ts: now - 3 * hour }),
+  ];
+  for (const a of alerts) {
+    delete a.subject;
+    await insertAlert(pool, a);
+  }
+  await pool.query(`UPDATE alerts SET subject_id = 's-1' WHERE device_id = 'tag-0001'`);
+  await pool.query(`UPDATE alerts SET acked_at = raised_at + interval '45 seconds', state = 'acknowledged' WHERE rule = 'zone.exclusion'`);
+  await pool.query(
+    `INSERT INTO checkins (time, msg_id, subject_id, device_id, site_id, result, liveness_score, face_match_score, lat, lon, acc_m, review_state) VALUES
+       (now() - interval '2 hours', gen_random_uuid(), 's-1', 'tag-0001', 'office-b', 'pass', 0.97, 0.93, $1, $2, 6, 'none'),
+       (now() - interval '20 minutes', gen_random_uuid(), 's-1', 'tag-0001', 'office-b', 'uncertain', 0.55, 0.61, $1, $2, 12, 'pending')`,
+    [HOME.lat, HOME.lon],
+  );
+}

@@ -21,6 +21,7 @@ const cases: Array<{ entry: string; env: Record<string, string>; names: string }
     env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/x', VIGIL_MQTT_URL: 'mqtt://127.0.0.1:1', VIGIL_NOTIFY_LINK_SECRET: 'x'.repeat(32), VIGIL_SMTP_HOST: 'mail.example', VIGIL_SMTP_PORT: '70000', VIGIL_SMTP_FROM: 'v@example.org' },
     names: 'VIGIL_SMTP_PORT',
   },
+  { entry: 'command-center/src/main.ts', env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/x', VIGIL_MQTT_URL: 'mqtt://127.0.0.1:1', VIGIL_SERVICE_ENDPOINTS: 'broker=127.0.0.1:9101' }, names: 'VIGIL_SERVICE_ENDPOINTS' },
   { entry: 'scripts/start.ts', env: { VIGIL_HTTP_PORT: '99999' }, names: 'VIGIL_HTTP_PORT' },
 ];
 

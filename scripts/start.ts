@@ -18,6 +18,10 @@ const config = readConfigOrExit(() => ({
   dataDir: optionalEnv('VIGIL_DATA_DIR', join(ROOT, 'data', 'pg')),
   simFixIntervalMs: intEnv('VIGIL_SIM_FIX_INTERVAL_MS', 3000, { min: 100, max: 3_600_000 }),
   verbose: optionalEnv('VIGIL_VERBOSE', 'false') === 'true',
+  metricsPorts: {
+    broker: intEnv('VIGIL_BROKER_METRICS_PORT', 9101, { min: 1, max: 65535 }),
+    ingest: intEnv('VIGIL_INGEST_METRICS_PORT', 9102, { min: 1, max: 65535 }),
+  },
 }));
 
 const say = (line: string) => process.stdout.write(`${line}\n`);

@@ -13,6 +13,7 @@ import type { CameraRelayOptions } from './cameras/relay.js';
 import type { CommandBus } from './command-bus.js';
 import { DEFAULT_SECURITY, makeContext, scopeOf, type SecurityOptions } from './context.js';
 import { createLogger, type Logger } from './logger.js';
+import type { ServiceEndpoint } from './service-probe.js';
 import { notificationRoutes, type InAppChannel } from './notifications/index.js';
 import { alertRoutes } from './routes/alerts.js';
 import { alertStreamRoutes } from './routes/alert-stream.js';
@@ -29,6 +30,7 @@ import { presenceRoutes } from './routes/presence.js';
 import { reportRoutes } from './routes/reports.js';
 import { ruleRoutes } from './routes/rules.js';
 import { subjectRoutes } from './routes/subjects.js';
+import { systemHealthRoutes } from './routes/system-health.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { traceRoutes } from './routes/trace.js';
 import { trackRoutes } from './routes/tracks.js';
@@ -55,6 +57,8 @@ export interface BuildAppOptions {
   cameras?: CameraRelayOptions;
   /** Notification routes (deep links, who was notified, in-app feed, dead letters); without it they are not served. */
   notifications?: { linkSecret: Buffer; inApp?: InAppChannel };
+  /** Services shown on the health page (their `/healthz` and `/metrics`). */
+  serviceEndpoints?: readonly ServiceEndpoint[];
 }
 
 /**
@@ -138,6 +142,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
 
   const hub = isHub(opts.alertFeed) ? opts.alertFeed : undefined;
   await app.register(healthRoutes, { pool: opts.pool, alertFeed: opts.alertFeed });
+  await app.register(systemHealthRoutes, { ctx, alertFeed: opts.alertFeed, endpoints: opts.serviceEndpoints ?? [] });
   await app.register(authRoutes, { ctx });
   await app.register(tokenRoutes, { ctx });
   await app.register(userRoutes, { ctx });

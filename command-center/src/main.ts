@@ -7,6 +7,7 @@ import { DEFAULT_SECURITY } from './context.js';
 import { createLogger } from './logger.js';
 import { readNotifyConfig } from './notifications/index.js';
 import { seedDemoUsers } from './seed-users.js';
+import { parseServiceEndpoints } from './service-probe.js';
 import { startCommandCenter } from './server.js';
 
 const boolEnv = (name: string, fallback: boolean): boolean => {
@@ -29,6 +30,13 @@ const rolesEnv = (name: string, fallback: readonly Role[]): Role[] => {
   if (bad) throw new ConfigError(name, `${name}: unknown role ${JSON.stringify(bad)} (${ROLES.join(', ')}) / 配置项 ${name}：未知角色`);
   if (!list.includes('administrator')) throw new ConfigError(name, `${name}: administrator must always need a second factor / 配置项 ${name}：管理员必须使用双重验证`);
   return list as Role[];
+};
+const serviceEndpointsEnv = (name: string) => {
+  try {
+    return parseServiceEndpoints(optionalEnv(name, '') ?? '');
+  } catch (err) {
+    throw new ConfigError(name, `${name}: ${(err as Error).message} / 配置项 ${name}：格式应为 name=http://host:port,…`);
+  }
 };
 const minutes = (name: string, fallbackMs: number, max: number): number => intEnv(name, fallbackMs / 60_000, { min: 1, max }) * 60_000;
 
@@ -59,6 +67,7 @@ const config = readConfigOrExit(() => {
     },
     // Notifications run when their link secret is set (docs/notifications.md); a bad setting names itself.
     notify: optionalEnv('VIGIL_NOTIFY_LINK_SECRET') !== undefined ? readNotifyConfig(process.env) : undefined,
+    serviceEndpoints: serviceEndpointsEnv('VIGIL_SERVICE_ENDPOINTS'),
     bootstrapUsers: boolEnv('VIGIL_BOOTSTRAP_USERS', true),
     demoUsers: {
       adminUsername,
@@ -101,6 +110,7 @@ const center = await startCommandCenter({
   ffmpegPath: config.ffmpegPath,
   security: config.security,
   ...(config.notify !== undefined ? { notify: config.notify } : {}),
+  serviceEndpoints: config.serviceEndpoints,
   logger: log,
 });
 // Ready means alerts published from now on reach the stream; a broker that is down only delays that

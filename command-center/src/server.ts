@@ -4,6 +4,7 @@ import type { CameraRelayOptions } from './cameras/relay.js';
 import { createMqttCommandBus } from './command-bus.js';
 import type { SecurityOptions } from './context.js';
 import { createLogger, type Logger } from './logger.js';
+import type { ServiceEndpoint } from './service-probe.js';
 import { createMqttAlertFeed, type MqttAlertFeed } from './mqtt-alert-feed.js';
 import { channelsFor, createNotifier, type Notifier, type NotifyConfig } from './notifications/index.js';
 
@@ -29,6 +30,8 @@ export interface CommandCenterOptions {
   ffmpegPath?: string;
   /** Notifications (docs/notifications.md); without them no alert is sent anywhere but the live stream. */
   notify?: NotifyConfig;
+  /** Services shown on the health page (VIGIL_SERVICE_ENDPOINTS). */
+  serviceEndpoints?: readonly ServiceEndpoint[];
   /** Override the notifier's timings (tests). */
   notifyTimings?: { pollMs?: number; sweepMs?: number; retry?: { baseMs?: number; maxMs?: number; maxAttempts?: number } };
 }
@@ -65,6 +68,7 @@ export async function startCommandCenter(opts: CommandCenterOptions): Promise<Co
     ...(cameras ? { cameras } : {}),
     ...(opts.security ? { security: opts.security } : {}),
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+    ...(opts.serviceEndpoints ? { serviceEndpoints: opts.serviceEndpoints } : {}),
     ...(notify ? { notifications: { linkSecret: notify.config.linkSecret, inApp: notify.inApp } } : {}),
   });
   const closeFeeds = async () => {

@@ -25,6 +25,8 @@ export interface StackOptions {
   simulator: boolean;
   simFixIntervalMs: number;
   publicDir?: string;
+  /** Prometheus /metrics and /healthz of the broker and ingest, shown on the command centre's health page; unset = off. */
+  metricsPorts?: { broker: number; ingest: number };
   sink: LineSink;
 }
 
@@ -93,11 +95,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       VIGIL_INGEST_MQTT_SECRET: secrets.ingest,
       VIGIL_ANALYTICS_MQTT_SECRET: secrets.analytics,
       VIGIL_COMMAND_CENTER_MQTT_SECRET: secrets.commandCenter,
+      ...(opts.metricsPorts ? { VIGIL_BROKER_METRICS_PORT: String(opts.metricsPorts.broker) } : {}),
     });
     const mqttPort = Number(broker.ready);
     const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
     const common = { DATABASE_URL: databaseUrl, VIGIL_MQTT_URL: mqttUrl };
-    await start('ingest', 'ingest/src/main.ts', 'VIGIL_INGEST_READY', { ...common, VIGIL_MQTT_USERNAME: 'svc-ingest', VIGIL_MQTT_PASSWORD: secrets.ingest });
+    await start('ingest', 'ingest/src/main.ts', 'VIGIL_INGEST_READY', {
+      ...common,
+      VIGIL_MQTT_USERNAME: 'svc-ingest',
+      VIGIL_MQTT_PASSWORD: secrets.ingest,
+      ...(opts.metricsPorts ? { VIGIL_INGEST_METRICS_PORT: String(opts.metricsPorts.ingest) } : {}),
+    });
     await start('analytics', 'analytics/src/main.ts', 'VIGIL_ANALYTICS_READY', {
       ...common,
       VIGIL_MQTT_USERNAME: 'svc-analytics',
@@ -112,6 +120,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       // in-app notifications (and any channel set in the policies' contacts) on; links signed for this run only
       VIGIL_NOTIFY_LINK_SECRET: secret(),
       VIGIL_NOTIFY_LINK_BASE: `http://${opts.httpHost}:${opts.httpPort}`,
+      ...(opts.metricsPorts
+        ? { VIGIL_SERVICE_ENDPOINTS: `broker=http://127.0.0.1:${opts.metricsPorts.broker},ingest=http://127.0.0.1:${opts.metricsPorts.ingest}` }
+        : {}),
       ...(opts.publicDir ? { VIGIL_PUBLIC_DIR: opts.publicDir } : {}),
     });
     if (opts.simulator) {

@@ -1,13 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Pool } from 'pg';
 import { registerDevice } from '@vigil/broker';
 import { newId } from '@vigil/schemas';
-import { startCommandCenter, type CommandCenter } from '../src/index.js';
+import { currentTotp, startCommandCenter, type CommandCenter } from '../src/index.js';
 import { insertAlert, sampleAlert, startTestBroker, startTestDb, testLogger } from './helpers.js';
 import { addUser, seedBasicTree, TEST_PASSWORD, type TestUser } from './auth-helpers.js';
 
@@ -22,6 +22,15 @@ const SHOTS = fileURLToPath(new URL('../../test-artifacts/ui/', import.meta.url)
 // ARCHITECTURE.md "Running it": find the program or skip with the reason; under CI=true a missing one fails.
 const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (install the chromium package)`;
 const skip = missing !== undefined && process.env.CI !== 'true' ? missing : false;
+
+/** True if the built UI is missing or older than a source file of it. */
+function staleBuild(): boolean {
+  const built = `${PUBLIC_DIR}/index.html`;
+  if (!existsSync(built)) return true;
+  const at = statSync(built).mtimeMs;
+  const src = fileURLToPath(new URL('../ui/', import.meta.url));
+  return readdirSync(src, { recursive: true, encoding: 'utf8' }).some((f) => statSync(`${src}${f}`).mtimeMs > at);
+}
 
 /** Where the office-b subject lives in the seed (a township in Hangzhou). */
 const HOME = { lat: 30.2741, lon: 120.1551 };
@@ -77,7 +86,7 @@ describe('command centre extra views in a real browser', { skip }, () => {
     const shellRoutes = readFileSync(APP_SVELTE, 'utf8').includes('extraViews');
     let publicDir = PUBLIC_DIR;
     if (shellRoutes) {
-      if (!existsSync(`${PUBLIC_DIR}/index.html`)) execFileSync('npx', ['vite', 'build'], { cwd: PKG_DIR, stdio: 'ignore' });
+      if (staleBuild()) execFileSync('npx', ['vite', 'build'], { cwd: PKG_DIR, stdio: 'ignore' });
       entry = '/';
     } else {
       // The shell does not route to the extra views yet: mount them through the test-only entry.
@@ -110,12 +119,73 @@ describe('command centre extra views in a real browser', { skip }, () => {
     await page.locator('tr[data-device-id="tag-0001"]').filter({ hasText: 'Online' }).waitFor();
     await page.getByLabel('Offline only').check();
     await page.locator('tr[data-device-id="tag-0001"]').waitFor({ state: 'detached' });
-    assert.equal(await page.locator('[data-testid="devices-table"] tbody tr[data-device-id]').count(), 1);
+    const left = await page.locator('[data-testid="devices-table"] tbody tr[data-device-id]').evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-device-id')} ${r.className}`));
+    assert.deepEqual(left.map((r) => r.split(' ')[0]).sort(), ['gate-07', 'pn-a-main']);
+    assert.ok(left.every((r) => / offline/.test(r)), left.join());
     await page.getByLabel('Offline only').uncheck();
     await page.getByRole('button', { name: 'Sort by Device' }).click();
     const ids = await page.locator('[data-testid="devices-table"] tbody tr[data-device-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-device-id')));
     assert.deepEqual(ids, [...ids].sort());
     await shot(page, 'devices');
+  });
+
+  test('map: the subject\'s last fix and zone on the offline base, its track with a time slider', async () => {
+    await open(page, 'map');
+    await page.getByTestId('map-site').selectOption('office-b');
+    const subject = page.locator('[data-testid="map-subject"][data-subject-id="s-1"]');
+    await subject.filter({ hasText: '5 fixes in 24 h' }).waitFor();
+    assert.equal(await subject.getAttribute('data-fix-count'), '5');
+    await page.locator('[data-testid="map-canvas"] path.subject-s-1').waitFor();
+    await page.locator('[data-testid="map-canvas"] path.zone-exclusion').waitFor();
+    await page.locator('[data-testid="map-zone"][data-zone-id="z-school"]').filter({ hasText: 'School' }).waitFor();
+    await page.locator('[data-testid="map-base"][data-base="outlines"]').waitFor();
+
+    await page.getByRole('button', { name: 'Subject One' }).click();
+    await page.getByTestId('track-at').filter({ hasText: 'Fix 5 of 5' }).waitFor();
+    await page.locator('[data-testid="map-canvas"] path.track-line').waitFor({ state: 'attached' });
+    await page.getByLabel('Time along the track').focus();
+    await page.keyboard.press('Home');
+    await page.getByTestId('track-at').filter({ hasText: 'Fix 1 of 5' }).waitFor();
+    await page.keyboard.press('ArrowRight');
+    await page.getByTestId('track-at').filter({ hasText: 'Fix 2 of 5' }).waitFor();
+    await shot(page, 'map');
+  });
+
+  test('map: a prison is drawn on its floor plan with its devices marked online or offline', async () => {
+    await page.getByTestId('map-site').selectOption('prison-north');
+    await page.locator('[data-testid="map-base"][data-base="plan"]').waitFor();
+    await page.locator('[data-testid="map-canvas"] svg.vigil-plan [id="pn-a-main"][data-online="false"]').waitFor({ state: 'attached' });
+    await page.locator('[data-testid="map-canvas"] svg.vigil-plan [id="pn-cam-a"][data-online="true"]').waitFor({ state: 'attached' });
+    await page.getByTestId('map-devices').filter({ hasText: '1 of 2 devices online' }).waitFor();
+    await shot(page, 'map-floorplan');
+  });
+
+  test('map: an administrator draws a new zone corner by corner and saves it', async () => {
+    const admin = await addUser(db.pool, { id: 'adm-1', role: 'administrator', orgUnit: 'moj' });
+    const { context, page: p } = await signedInPage(admin, await currentTotp(admin.totpSecret!));
+    try {
+      await open(p, 'map');
+      await p.getByTestId('map-site').selectOption('office-b');
+      await p.locator('[data-testid="map-subject"][data-subject-id="s-1"][data-fix-count="5"]').waitFor();
+      await p.getByRole('button', { name: 'Draw new zone' }).click();
+      const box = (await p.getByTestId('map-canvas').boundingBox())!;
+      for (const [dx, dy] of [[0.3, 0.3], [0.6, 0.3], [0.6, 0.6], [0.3, 0.6]] as const) await p.mouse.click(box.x + box.width * dx, box.y + box.height * dy);
+      await p.getByTestId('zone-drawing').filter({ hasText: '(4 so far)' }).waitFor();
+      await p.getByRole('button', { name: 'Undo corner' }).click();
+      await p.getByTestId('zone-drawing').filter({ hasText: '(3 so far)' }).waitFor();
+      await p.getByLabel('Zone id').fill('z-park');
+      await p.getByLabel('Name (English)').fill('Park');
+      await p.getByLabel('Name (Chinese)').fill('公园');
+      await p.getByLabel('Kind').selectOption('exclusion');
+      await p.getByTestId('zone-save').click();
+      await p.locator('[data-testid="map-zone"][data-zone-id="z-park"]').filter({ hasText: 'Park' }).waitFor();
+      const { rows } = await db.pool.query<{ geometry: { type: string; coordinates: number[][][] } }>(`SELECT geometry FROM zones WHERE id = 'z-park'`);
+      assert.equal(rows[0]?.geometry.type, 'Polygon');
+      assert.equal(rows[0]?.geometry.coordinates[0]?.length, 4, 'three corners and the closing one');
+      await shot(p, 'map-zone-edit');
+    } finally {
+      await context.close();
+    }
   });
 
   test('nothing was blocked by the Content-Security-Policy and no request left 127.0.0.1', () => {
@@ -127,6 +197,7 @@ describe('command centre extra views in a real browser', { skip }, () => {
 /** The registry, people, fixes, zones, alerts and check-ins the views show. */
 async function seed(pool: Pool): Promise<void> {
   await seedBasicTree(pool);
+  await pool.query(`INSERT INTO sites (id, org_unit_id, kind, name_en, name_zh) VALUES ('prison-north', 'moj', 'prison', 'North Demo Prison', '北郊示范监狱')`);
   await addUser(pool, { id: 'off-1', role: 'officer', orgUnit: 'moj' });
   await pool.query(`INSERT INTO subjects (id, site_id, ref, display_name, officer_id) VALUES ('s-1', 'office-b', 'CASE-001', 'Subject One', 'off-1'), ('s-2', 'office-b', 'CASE-002', 'Subject Two', NULL)`);
   const secret = 'a-test-secret-of-sixteen-chars';
@@ -134,22 +205,25 @@ async function seed(pool: Pool): Promise<void> {
     ['tag-0001', 'office-b', 'tag', 's-1'],
     ['gate-07', 'prison-a', 'gate', null],
     ['cam-01', 'prison-a', 'camera', null],
+    ['pn-cam-a', 'prison-north', 'camera', null],
+    ['pn-a-main', 'prison-north', 'gate', null],
   ] as const) {
     await registerDevice(pool, { id, siteId, kind, subjectId, secret });
   }
   const since = new Date(Date.now() - 600_000);
   await pool.query(
     `INSERT INTO device_presence (device_id, site_id, online, since, last_msg_id) VALUES
-       ('tag-0001', 'office-b', true, $1, gen_random_uuid()), ('gate-07', 'prison-a', false, $1, gen_random_uuid())`,
+       ('tag-0001', 'office-b', true, $1, gen_random_uuid()), ('gate-07', 'prison-a', false, $1, gen_random_uuid()),
+       ('pn-cam-a', 'prison-north', true, $1, gen_random_uuid()), ('pn-a-main', 'prison-north', false, $1, gen_random_uuid())`,
     [since],
   );
-  // Five fixes over the last hour, walking east from home.
+  // Five fixes over the last hour, walking north-east from home.
   for (let i = 0; i < 5; i++) {
     await pool.query(`INSERT INTO tag_fixes (time, msg_id, device_id, site_id, seq, lat, lon, acc_m) VALUES ($1, $2, 'tag-0001', 'office-b', $3, $4, $5, 8)`, [
       new Date(Date.now() - (50 - i * 10) * 60_000),
       newId(),
       i + 1,
-      HOME.lat,
+      HOME.lat + i * 0.0004,
       HOME.lon + i * 0.001,
     ]);
   }

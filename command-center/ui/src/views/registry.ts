@@ -2,6 +2,7 @@ import type { Component } from 'svelte';
 import type { Lang } from '../i18n';
 import './views.css';
 import DevicesView from './DevicesView.svelte';
+import MapView from './MapView.svelte';
 
 /**
  * The views the shell (App.svelte) shows in its navigation besides the alert
@@ -18,4 +19,5 @@ export interface ViewEntry {
 
 export const extraViews: ViewEntry[] = [
   { id: 'devices', label: { en: 'Devices', 'zh-CN': '设备' }, roles: ['administrator', 'supervisor', 'operator'], component: DevicesView },
+  { id: 'map', label: { en: 'Map', 'zh-CN': '地图' }, component: MapView },
 ];

@@ -131,3 +131,23 @@ test('an unknown device and a wrong secret are refused by the broker', async () 
   const ok = await mqtt.connectAsync(stack.mqttUrl, { protocolVersion: 4, clientId: tag.id, username: tag.id, password: stack.tagSecret, reconnectPeriod: 0 });
   await ok.endAsync();
 });
+
+test("the demo office's officers can sign in and see only their own caseload, with the devices they wear", async () => {
+  assert.ok(stack.demoPeople.officerPassword, 'a fresh stack creates the demo officers and shows their password once');
+  const officer = DEMO.officers[0]!;
+  const login = await fetch(`${stack.httpUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: officer.id, password: stack.demoPeople.officerPassword }),
+  });
+  assert.equal(login.status, 200);
+  const officerCookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+  const res = await fetch(`${stack.httpUrl}/api/subjects`, { headers: { cookie: officerCookie } });
+  assert.equal(res.status, 200);
+  const { subjects } = (await res.json()) as { subjects: { id: string; officer: string; devices: string[] }[] };
+  assert.deepEqual(subjects.map((s) => s.id).sort(), [...officer.subjectIds].sort());
+  assert.ok(subjects.every((s) => s.officer === officer.id && s.devices.length >= 1), JSON.stringify(subjects));
+  // the operator at the top of the tree sees every subject of the demo
+  const all = (await (await fetch(`${stack.httpUrl}/api/subjects`, { headers: { cookie } })).json()) as { subjects: unknown[] };
+  assert.equal(all.subjects.length, DEMO.officers.reduce((n, o) => n + o.subjectIds.length, 0));
+});

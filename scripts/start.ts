@@ -61,6 +61,9 @@ say(`  Demo: three tags at Lingyin; tag-0001 enters the school exclusion zone in
 say(`  演示：灵隐的三个电子标签；tag-0001 约一分钟后进入学校禁止区域。`);
 say(`  Also 24 supervised subjects (tag-0004 … tag-0027) on their daily routines, with home zones and curfews.`);
 say(`  另有 24 名矫正对象（tag-0004 … tag-0027）按日常作息活动，设有住所区域和宵禁。`);
+if (stack.demoPeople.officerPassword !== null) {
+  say(`  Demo officers / 演示民警: ${stack.demoPeople.officers.join(', ')} — password / 密码 ${stack.demoPeople.officerPassword} (shown once / 仅显示一次)`);
+}
 say('  Ctrl-C stops everything / 按 Ctrl-C 停止全部服务');
 say('');
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { registerDevice } from '@vigil/broker';
 import { DEMO, seedDemo, seedPrison } from '@vigil/device-sim';
 import { createPool } from '@vigil/ingest';
+import { seedDemoPeople, type DemoPeople } from './demo-people.js';
 import { ensureDevPki } from './dev-pki.js';
 import { startServiceProcess, type LineSink, type ServiceProcess } from './service-process.js';
 
@@ -39,6 +40,8 @@ export interface Stack {
   httpPort: number;
   /** The secret of the demo tags (each stored hashed in the registry). */
   tagSecret: string;
+  /** The demo officers (users who can sign in) and, on the run that created them, their first password. */
+  demoPeople: DemoPeople;
   services: ServiceProcess[];
   stop(): Promise<void>;
 }
@@ -68,10 +71,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       databaseUrl = (await start('db', 'ingest/src/db-main.ts', 'VIGIL_DB_READY', env)).ready;
     }
     const tagSecret = secret();
+    let demoPeople: DemoPeople = { officers: [], officerPassword: null };
     const pool = createPool(databaseUrl);
     try {
       await seedDemo(pool, DEMO, tagSecret, registerDevice);
       await seedPrison(pool, registerDevice);
+      demoPeople = await seedDemoPeople(pool, DEMO);
     } finally {
       await pool.end();
     }
@@ -133,7 +138,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       });
     }
     const httpPort = Number(http.ready);
-    return { databaseUrl, mqttUrl, mqttPort, httpPort, httpUrl: `http://${opts.httpHost}:${httpPort}`, tagSecret, services, stop };
+    return { databaseUrl, mqttUrl, mqttPort, httpPort, httpUrl: `http://${opts.httpHost}:${httpPort}`, tagSecret, demoPeople, services, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,4 +1,5 @@
-import type { Alert } from '@vigil/schemas';
+import type { Alert, AlertAction } from '@vigil/schemas';
+import { request } from './http';
 
 /** Most alerts kept on screen; older ones remain in the database. */
 export const MAX_ALERTS = 500;
@@ -8,10 +9,14 @@ export type LinkState = 'connecting' | 'live' | 'reconnecting';
 
 /** Fetch the newest alerts. */
 export async function fetchAlerts(signal?: AbortSignal): Promise<Alert[]> {
-  const res = await fetch(`/api/alerts?limit=${MAX_ALERTS}`, { headers: { accept: 'application/json' }, signal });
-  if (!res.ok) throw new Error(`GET /api/alerts: HTTP ${res.status}`);
-  const body = (await res.json()) as { alerts: Alert[] };
+  const body = await request<{ alerts: Alert[] }>(`/api/alerts?limit=${MAX_ALERTS}`, signal ? { signal } : {});
   return body.alerts;
+}
+
+/** One lifecycle action on an alert; the API answers the alert in its new state or refuses with a field. */
+export async function actOn(id: string, action: AlertAction, body: Record<string, unknown> = {}): Promise<Alert> {
+  const res = await request<{ alert: Alert }>(`/api/alerts/${encodeURIComponent(id)}/${action}`, { method: 'POST', body });
+  return res.alert;
 }
 
 /**
@@ -33,6 +38,8 @@ export interface StreamHandlers {
   onState: (state: LinkState) => void;
   /** Called on every (re)connection, so the list can be reloaded to catch what was missed. */
   onOpen: () => void;
+  /** The browser gave up on the stream (an HTTP error such as 401): check the session. */
+  onClosed?: () => void;
 }
 
 /** Open the SSE stream; EventSource retries by itself, we retry when it gives up. Returns a stop function. */
@@ -58,6 +65,7 @@ export function openAlertStream(h: StreamHandlers): () => void {
       // CLOSED means the browser will not retry (e.g. an HTTP error status).
       if (es?.readyState === EventSource.CLOSED && !stopped) {
         es.close();
+        h.onClosed?.();
         retry = setTimeout(start, 3000);
       }
     });

@@ -1,4 +1,4 @@
-import type { AlertState, Severity } from '@vigil/schemas';
+import type { AlertAction, AlertState, Disposition, Severity } from '@vigil/schemas';
 
 /** The languages of the UI; every key below exists in each (PRODUCT.md: complete, switchable). */
 export const LANGS = ['zh-CN', 'en'] as const;
@@ -17,6 +17,7 @@ type Strings = {
   loadFailed: string;
   emptyTitle: string;
   emptyBody: string;
+  noMatch: string;
   colSeverity: string;
   colAlert: string;
   colSite: string;
@@ -25,6 +26,7 @@ type Strings = {
   colCount: string;
   countTimes: (n: number) => string;
   total: (n: number) => string;
+  shown: (n: number, all: number) => string;
   devicesHeading: string;
   devicesEmpty: string;
   online: string;
@@ -33,6 +35,112 @@ type Strings = {
   devicesSummary: (online: number, all: number) => string;
   severity: Record<Severity, string>;
   state: Record<AlertState, string>;
+  action: Record<AlertAction, string>;
+  disposition: Record<Disposition, string>;
+  // sign-in
+  signInHeading: string;
+  username: string;
+  password: string;
+  signIn: string;
+  signingIn: string;
+  totpHeading: string;
+  totpHelp: string;
+  totpCode: string;
+  verify: string;
+  back: string;
+  enrolNeeded: string;
+  signOut: string;
+  signedInAs: (name: string, role: string) => string;
+  sessionEnded: string;
+  networkError: string;
+  // navigation
+  navLabel: string;
+  navQueue: string;
+  navMine: string;
+  skipToContent: string;
+  noViews: string;
+  notFoundView: string;
+  // queue
+  filtersLabel: string;
+  filterState: string;
+  filterSeverity: string;
+  filterSite: string;
+  filterType: string;
+  any: string;
+  openStates: string;
+  allStates: string;
+  showHidden: string;
+  countsLabel: string;
+  sortBy: (col: string) => string;
+  soundOn: string;
+  soundLabel: string;
+  shortcutsButton: string;
+  shortcutsHeading: string;
+  shortcuts: [string, string][];
+  close: string;
+  open: string;
+  acknowledged: (title: string) => string;
+  newCritical: (title: string) => string;
+  // detail
+  backToQueue: string;
+  detailHeading: string;
+  loading: string;
+  notFound: string;
+  fieldRule: string;
+  fieldSubject: string;
+  fieldZone: string;
+  fieldOfficer: string;
+  fieldLastSeen: string;
+  evidenceHeading: string;
+  fixesHeading: string;
+  fixesNone: string;
+  colTime: string;
+  colLat: string;
+  colLon: string;
+  colAcc: string;
+  fixesMapLabel: (n: number) => string;
+  eventsHeading: string;
+  colType: string;
+  colDetail: string;
+  snapshotsHeading: string;
+  colCamera: string;
+  colLabel: string;
+  colScore: string;
+  timelineHeading: string;
+  timelineNone: string;
+  by: (actor: string) => string;
+  actionsHeading: string;
+  shelveFor: string;
+  reason: string;
+  hours: (n: number) => string;
+  dispatchHeading: string;
+  suggested: string;
+  available: string;
+  unavailable: string;
+  distance: (m: number | null) => string;
+  noOfficers: string;
+  assign: string;
+  dispositionHeading: string;
+  dispositionCode: string;
+  chooseCode: string;
+  note: string;
+  closeAlert: string;
+  done: (action: string) => string;
+  // notification link
+  notifyHeading: string;
+  notifyNoAlerts: string;
+  accept: string;
+  // officer's phone
+  mineHeading: string;
+  mineEmpty: string;
+  mineDispatched: string;
+  mineOthers: string;
+  navigate: string;
+  noPosition: string;
+  sharePosition: string;
+  positionShared: string;
+  positionFailed: string;
+  details: string;
 };
 
 /** Every user-facing string of the UI, in both languages. */
@@ -49,6 +157,7 @@ export const messages: Record<Lang, Strings> = {
     loadFailed: '告警列表加载失败，正在重试。',
     emptyTitle: '暂无告警',
     emptyBody: '一切正常。新告警会立即显示在这里。',
+    noMatch: '没有符合筛选条件的告警。',
     colSeverity: '级别',
     colAlert: '告警',
     colSite: '场所',
@@ -57,6 +166,7 @@ export const messages: Record<Lang, Strings> = {
     colCount: '次数',
     countTimes: (n) => `${n} 次`,
     total: (n) => `共 ${n} 条`,
+    shown: (n, all) => `显示 ${n} / ${all} 条`,
     devicesHeading: '设备在线状态',
     devicesEmpty: '尚无设备上报状态。',
     online: '在线',
@@ -75,6 +185,130 @@ export const messages: Record<Lang, Strings> = {
       normal: '已恢复正常',
       out_of_service: '停用维护',
     },
+    action: {
+      acknowledge: '确认',
+      shelve: '搁置',
+      unshelve: '取消搁置',
+      dispatch: '派警',
+      arrive: '到达现场',
+      resolve: '处置完毕',
+      out_of_service: '停用维护',
+      return_to_service: '恢复使用',
+    },
+    disposition: {
+      violation_confirmed: '确认违规',
+      false_alarm: '误报',
+      equipment_fault: '设备故障',
+      authorised: '已获批准',
+      test: '测试',
+      duplicate: '重复告警',
+      other: '其他',
+    },
+    signInHeading: '登录',
+    username: '用户名',
+    password: '密码',
+    signIn: '登录',
+    signingIn: '正在登录…',
+    totpHeading: '第二重身份验证',
+    totpHelp: '请输入身份验证器应用中显示的 6 位验证码。',
+    totpCode: '验证码',
+    verify: '验证',
+    back: '返回',
+    enrolNeeded: '此账户须先绑定第二重身份验证，请联系管理员。/ This account must enrol a second factor first; ask an administrator.',
+    signOut: '退出登录',
+    signedInAs: (name, role) => `${name}（${role}）`,
+    sessionEnded: '会话已结束，请重新登录。/ Your session has ended; please sign in again.',
+    networkError: '无法连接服务器。/ Cannot reach the server.',
+    navLabel: '主导航',
+    navQueue: '告警队列',
+    navMine: '我的任务',
+    skipToContent: '跳到主要内容',
+    noViews: '此角色没有可用的页面。',
+    notFoundView: '没有这个页面。',
+    filtersLabel: '筛选',
+    filterState: '状态',
+    filterSeverity: '级别',
+    filterSite: '场所',
+    filterType: '类型',
+    any: '全部',
+    openStates: '待处理',
+    allStates: '全部状态',
+    showHidden: '显示已搁置和已抑制',
+    countsLabel: '各状态数量',
+    sortBy: (col) => `按${col}排序`,
+    soundOn: '紧急告警声音',
+    soundLabel: '声音',
+    shortcutsButton: '快捷键 (?)',
+    shortcutsHeading: '键盘快捷键',
+    shortcuts: [
+      ['j / n', '下一条告警'],
+      ['k', '上一条告警'],
+      ['a', '确认所选告警'],
+      ['Enter', '打开所选告警详情'],
+      ['?', '显示或隐藏本帮助'],
+      ['Esc', '关闭帮助 / 返回队列'],
+    ],
+    close: '关闭',
+    open: '打开',
+    acknowledged: (title) => `已确认：${title}`,
+    newCritical: (title) => `新的紧急告警：${title}`,
+    backToQueue: '← 返回告警队列',
+    detailHeading: '告警详情',
+    loading: '正在加载…',
+    notFound: '未找到该告警，或不在您的权限范围内。',
+    fieldRule: '规则',
+    fieldSubject: '监管对象',
+    fieldZone: '区域',
+    fieldOfficer: '处置民警',
+    fieldLastSeen: '最后更新',
+    evidenceHeading: '证据',
+    fixesHeading: '定位点',
+    fixesNone: '没有定位证据。',
+    colTime: '时间',
+    colLat: '纬度',
+    colLon: '经度',
+    colAcc: '精度（米）',
+    fixesMapLabel: (n) => `${n} 个定位点的轨迹示意图`,
+    eventsHeading: '设备事件',
+    colType: '类型',
+    colDetail: '内容',
+    snapshotsHeading: '摄像机抓拍',
+    colCamera: '摄像机',
+    colLabel: '目标',
+    colScore: '置信度',
+    timelineHeading: '处置时间线',
+    timelineNone: '尚无状态变化。',
+    by: (actor) => `操作人：${actor}`,
+    actionsHeading: '操作',
+    shelveFor: '搁置时长',
+    reason: '原因',
+    hours: (n) => `${n} 小时`,
+    dispatchHeading: '派警',
+    suggested: '推荐（最近且可用）',
+    available: '可用',
+    unavailable: '不可用',
+    distance: (m) => (m === null ? '位置未知' : m >= 1000 ? `${(m / 1000).toFixed(1)} 公里` : `${m} 米`),
+    noOfficers: '该场所没有可派的民警。',
+    assign: '派警',
+    dispositionHeading: '处置结果',
+    dispositionCode: '处置结果代码',
+    chooseCode: '请选择…',
+    note: '处置说明',
+    closeAlert: '处置完毕并关闭',
+    done: (action) => `已完成：${action}`,
+    notifyHeading: '通知中的告警',
+    notifyNoAlerts: '此通知没有告警。',
+    accept: '接受派警',
+    mineHeading: '我的任务',
+    mineEmpty: '目前没有派给您的告警。',
+    mineDispatched: '派给我的',
+    mineOthers: '我负责对象的其他告警',
+    navigate: '导航到最后位置',
+    noPosition: '无位置',
+    sharePosition: '上报我的位置（可接警）',
+    positionShared: '位置已上报。',
+    positionFailed: '无法获取位置。',
+    details: '详情',
   },
   en: {
     appName: 'Vigil 指挥中心 / Command Centre',
@@ -87,6 +321,7 @@ export const messages: Record<Lang, Strings> = {
     loadFailed: 'Could not load the alert list; retrying.',
     emptyTitle: 'No alerts',
     emptyBody: 'All quiet. New alerts appear here as they are raised.',
+    noMatch: 'No alert matches the filters.',
     colSeverity: 'Severity',
     colAlert: 'Alert',
     colSite: 'Site',
@@ -95,6 +330,7 @@ export const messages: Record<Lang, Strings> = {
     colCount: 'Count',
     countTimes: (n) => (n === 1 ? '1 time' : `${n} times`),
     total: (n) => (n === 1 ? '1 alert' : `${n} alerts`),
+    shown: (n, all) => `${n} of ${all} shown`,
     devicesHeading: 'Devices connected',
     devicesEmpty: 'No device has reported its status yet.',
     online: 'Online',
@@ -113,6 +349,130 @@ export const messages: Record<Lang, Strings> = {
       normal: 'Returned to normal',
       out_of_service: 'Out of service',
     },
+    action: {
+      acknowledge: 'Acknowledge',
+      shelve: 'Shelve',
+      unshelve: 'Unshelve',
+      dispatch: 'Dispatch',
+      arrive: 'Arrived',
+      resolve: 'Close',
+      out_of_service: 'Out of service',
+      return_to_service: 'Return to service',
+    },
+    disposition: {
+      violation_confirmed: 'Violation confirmed',
+      false_alarm: 'False alarm',
+      equipment_fault: 'Equipment fault',
+      authorised: 'Authorised (permission given)',
+      test: 'Test',
+      duplicate: 'Duplicate',
+      other: 'Other',
+    },
+    signInHeading: 'Sign in',
+    username: 'User name',
+    password: 'Password',
+    signIn: 'Sign in',
+    signingIn: 'Signing in…',
+    totpHeading: 'Second factor',
+    totpHelp: 'Enter the 6-digit code shown in your authenticator app.',
+    totpCode: 'Code',
+    verify: 'Verify',
+    back: 'Back',
+    enrolNeeded: 'This account must enrol a second factor first; ask an administrator. / 此账户须先绑定第二重身份验证，请联系管理员。',
+    signOut: 'Sign out',
+    signedInAs: (name, role) => `${name} (${role})`,
+    sessionEnded: 'Your session has ended; please sign in again. / 会话已结束，请重新登录。',
+    networkError: 'Cannot reach the server. / 无法连接服务器。',
+    navLabel: 'Main navigation',
+    navQueue: 'Alert queue',
+    navMine: 'My tasks',
+    skipToContent: 'Skip to main content',
+    noViews: 'No page is available to this role.',
+    notFoundView: 'There is no such page.',
+    filtersLabel: 'Filters',
+    filterState: 'State',
+    filterSeverity: 'Severity',
+    filterSite: 'Site',
+    filterType: 'Type',
+    any: 'All',
+    openStates: 'Open',
+    allStates: 'All states',
+    showHidden: 'Show shelved and suppressed',
+    countsLabel: 'Alerts by state',
+    sortBy: (col) => `Sort by ${col}`,
+    soundOn: 'Sound for critical alerts',
+    soundLabel: 'Sound',
+    shortcutsButton: 'Shortcuts (?)',
+    shortcutsHeading: 'Keyboard shortcuts',
+    shortcuts: [
+      ['j / n', 'Next alert'],
+      ['k', 'Previous alert'],
+      ['a', 'Acknowledge the selected alert'],
+      ['Enter', 'Open the selected alert'],
+      ['?', 'Show or hide this help'],
+      ['Esc', 'Close the help / back to the queue'],
+    ],
+    close: 'Close',
+    open: 'Open',
+    acknowledged: (title) => `Acknowledged: ${title}`,
+    newCritical: (title) => `New critical alert: ${title}`,
+    backToQueue: '← Back to the queue',
+    detailHeading: 'Alert detail',
+    loading: 'Loading…',
+    notFound: 'No such alert, or it is outside your scope.',
+    fieldRule: 'Rule',
+    fieldSubject: 'Subject',
+    fieldZone: 'Zone',
+    fieldOfficer: 'Officer',
+    fieldLastSeen: 'Last update',
+    evidenceHeading: 'Evidence',
+    fixesHeading: 'Position fixes',
+    fixesNone: 'No position evidence.',
+    colTime: 'Time',
+    colLat: 'Latitude',
+    colLon: 'Longitude',
+    colAcc: 'Accuracy (m)',
+    fixesMapLabel: (n) => `Sketch of the track of ${n} fixes`,
+    eventsHeading: 'Device events',
+    colType: 'Type',
+    colDetail: 'Detail',
+    snapshotsHeading: 'Camera snapshots',
+    colCamera: 'Camera',
+    colLabel: 'Object',
+    colScore: 'Score',
+    timelineHeading: 'Timeline',
+    timelineNone: 'No transition yet.',
+    by: (actor) => `by ${actor}`,
+    actionsHeading: 'Actions',
+    shelveFor: 'Shelve for',
+    reason: 'Reason',
+    hours: (n) => (n === 1 ? '1 hour' : `${n} hours`),
+    dispatchHeading: 'Dispatch',
+    suggested: 'Suggested (nearest available)',
+    available: 'Available',
+    unavailable: 'Unavailable',
+    distance: (m) => (m === null ? 'position unknown' : m >= 1000 ? `${(m / 1000).toFixed(1)} km` : `${m} m`),
+    noOfficers: 'No officer can be dispatched to this site.',
+    assign: 'Assign',
+    dispositionHeading: 'Disposition',
+    dispositionCode: 'Disposition code',
+    chooseCode: 'Choose…',
+    note: 'Note',
+    closeAlert: 'Close with disposition',
+    done: (action) => `Done: ${action}`,
+    notifyHeading: 'Alerts of the notification',
+    notifyNoAlerts: 'This notification holds no alert.',
+    accept: 'Accept dispatch',
+    mineHeading: 'My tasks',
+    mineEmpty: 'Nothing is dispatched to you now.',
+    mineDispatched: 'Dispatched to me',
+    mineOthers: 'Other alerts of my subjects',
+    navigate: 'Navigate to last position',
+    noPosition: 'No position',
+    sharePosition: 'Share my position (available)',
+    positionShared: 'Position shared.',
+    positionFailed: 'Could not get the position.',
+    details: 'Details',
   },
 };
 

@@ -1,0 +1,276 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { MqttClient } from 'mqtt';
+import type { Pool } from 'pg';
+import { alertsTopic, newId, type Alert } from '@vigil/schemas';
+import { currentTotp, startCommandCenter, type CommandCenter } from '../src/index.js';
+import { readNotifyConfig } from '../src/notifications/index.js';
+import { signLink } from '../src/notifications/deep-link.js';
+import { connectPublisher, insertAlert, sampleAlert, startTestBroker, startTestDb, testLogger } from './helpers.js';
+import { addUser, seedBasicTree, TEST_PASSWORD, type TestUser } from './auth-helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const PKG_DIR = fileURLToPath(new URL('..', import.meta.url));
+const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
+const SHOTS = fileURLToPath(new URL('../../test-artifacts/ui/', import.meta.url));
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const LINK_SECRET = 'a-link-secret-of-at-least-32-characters!';
+/** Generous: a shared 2-core machine can be slow; waits end as soon as the page is ready. */
+const WAIT_MS = 20_000;
+
+// ARCHITECTURE.md "Running it": find the program or skip with the reason; under CI=true a missing one fails.
+const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (install the chromium package)`;
+const skip = missing !== undefined && process.env.CI !== 'true' ? missing : false;
+
+/** Serious or critical axe-core violations on the page as it is now (axe injected from node_modules). */
+async function axeViolations(page: Page): Promise<string[]> {
+  // evaluate() runs outside the page's Content-Security-Policy, so no inline <script> is needed.
+  await page.evaluate(`${AXE_SOURCE};0`);
+  const found = (await page.evaluate(
+    `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) })))`,
+  )) as { id: string; impact: string; help: string; nodes: string[] }[];
+  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.join(', ')})`);
+}
+
+describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, officer phone (real browser)', { skip }, () => {
+  let db: { pool: Pool; close(): Promise<void> };
+  let broker: { url: string; close(): Promise<void> };
+  let center: CommandCenter;
+  let publisher: MqttClient;
+  let browser: Browser;
+  let base: string;
+  let opOne: TestUser;
+  let page: Page;
+  const contexts: BrowserContext[] = [];
+  const consoleErrors: string[] = [];
+  const fix = { msg_id: newId(), ts: Date.now() - 60_000, lat: 30.25, lon: 120.15, acc_m: 5 };
+  const breach = sampleAlert({
+    site: 'prison-1',
+    dev: 'tag-0101',
+    subject: undefined,
+    severity: 'critical',
+    title: { en: 'Exclusion zone entered: perimeter fence', 'zh-CN': '进入禁区：围墙周界' },
+    evidence: { fixes: [fix], zone_id: 'zone-fence', zone_name: 'Perimeter fence' },
+  });
+  const elsewhere = sampleAlert({ site: 'prison-2', dev: 'gate-0201', subject: undefined, severity: 'high', rule: 'gate.forced', title: { en: 'Door forced open: block B', 'zh-CN': '门被强行打开：B 区' } });
+
+  /** As analytics does: store the alert, then publish it on the site's alert topic. */
+  const raise = async (a: Alert): Promise<void> => {
+    await insertAlert(db.pool, a);
+    await publisher.publishAsync(alertsTopic(a.site), JSON.stringify(a), { qos: 1 });
+  };
+  const shot = async (p: Page, name: string): Promise<void> => {
+    // The bundled CJK font loads slice by slice: load what the page's text needs before the picture.
+    await p.evaluate(`document.fonts.load('500 16px "Noto Sans SC Variable"', document.body.innerText).then(() => document.fonts.ready)`);
+    await p.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+  };
+  const newPage = async (opts: { width: number; height: number; mobile?: boolean } = { width: 1280, height: 800 }): Promise<Page> => {
+    const context = await browser.newContext({ locale: 'en-GB', viewport: { width: opts.width, height: opts.height }, ...(opts.mobile ? { hasTouch: true, deviceScaleFactor: 2 } : {}) });
+    contexts.push(context);
+    const p = await context.newPage();
+    p.setDefaultTimeout(WAIT_MS);
+    p.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    return p;
+  };
+  /** Sign in through the form: password, then the TOTP code when the user has one. */
+  const signIn = async (p: Page, u: TestUser): Promise<void> => {
+    await p.getByLabel('User name').fill(u.username);
+    await p.getByLabel('Password').fill(TEST_PASSWORD);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    if (u.totpSecret) {
+      await p.getByRole('heading', { name: 'Second factor' }).waitFor();
+      await p.getByLabel('Code').fill(await currentTotp(u.totpSecret));
+      await p.getByRole('button', { name: 'Verify' }).click();
+    }
+    await p.getByTestId('sign-out').waitFor();
+  };
+  const row = (p: Page, a: Alert) => p.locator(`tr[data-alert-id="${a.id}"]`);
+
+  before(async () => {
+    if (missing) throw new Error(`CI=true and ${missing}`);
+    if (!existsSync(`${PUBLIC_DIR}/index.html`)) execFileSync('npx', ['vite', 'build'], { cwd: PKG_DIR, stdio: 'ignore' });
+    mkdirSync(SHOTS, { recursive: true });
+    db = await startTestDb();
+    broker = await startTestBroker();
+    await seedBasicTree(db.pool);
+    // Two prisons, each in its own unit under the ministry: an operator of one must not see the other's alerts.
+    await db.pool.query(`INSERT INTO org_units (id, parent_id, level, name_en, name_zh) VALUES ('unit-p1', 'moj', 2, 'Prison 1 unit', '一监'), ('unit-p2', 'moj', 2, 'Prison 2 unit', '二监')`);
+    await db.pool.query(`INSERT INTO sites (id, org_unit_id, kind, name_en, name_zh) VALUES ('prison-1', 'unit-p1', 'prison', 'Prison 1', '第一监狱'), ('prison-2', 'unit-p2', 'prison', 'Prison 2', '第二监狱')`);
+    opOne = await addUser(db.pool, { id: 'op-1', role: 'operator', orgUnit: 'unit-p1', totp: true });
+    await addUser(db.pool, { id: 'off-near', role: 'officer', orgUnit: 'unit-p1' });
+    await addUser(db.pool, { id: 'off-far', role: 'officer', orgUnit: 'unit-p1' });
+    // near is 1 km from the breach, far 10 km: near is the suggestion.
+    await db.pool.query(`INSERT INTO officer_positions (user_id, lat, lon, at, available) VALUES ('off-near', 30.259, 120.15, now(), true), ('off-far', 30.34, 120.15, now(), true)`);
+    const notify = readNotifyConfig({ VIGIL_NOTIFY_LINK_SECRET: LINK_SECRET });
+    center = await startCommandCenter({ port: 0, host: '127.0.0.1', pool: db.pool, mqttUrl: broker.url, publicDir: PUBLIC_DIR, logger: testLogger, notify });
+    await center.alertFeed.whenSubscribed();
+    base = `http://127.0.0.1:${center.port}`;
+    publisher = await connectPublisher(broker.url);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+    page = await newPage();
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await publisher?.endAsync();
+    await center?.close();
+    await broker?.close();
+    await db?.close();
+  });
+
+  test('sign-in: a wrong password is refused in both languages, then password and TOTP open the queue', async () => {
+    await page.goto(`${base}/`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await shot(page, 'login');
+    assert.deepEqual(await axeViolations(page), [], 'axe on the sign-in form');
+    await page.getByLabel('User name').fill('op-1');
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const err = page.getByTestId('login-error');
+    await err.waitFor();
+    assert.match(await err.innerText(), /invalid user name[\s\S]*错误/);
+
+    await signIn(page, opOne);
+    await page.getByTestId('link-state').filter({ hasText: 'Live' }).waitFor();
+    await page.getByTestId('empty').filter({ hasText: 'No alerts' }).waitFor();
+  });
+
+  test('a breach published over MQTT arrives; j selects it, a acknowledges it, Enter opens it', async () => {
+    await raise(breach);
+    await raise(elsewhere); // another prison's: not for this operator
+    const r = row(page, breach);
+    await r.getByTestId('alert-title').filter({ hasText: 'Exclusion zone entered' }).waitFor();
+    assert.match((await r.getAttribute('class')) ?? '', /sev-critical/);
+    assert.match(await r.innerText(), /Critical[\s\S]*prison-1[\s\S]*tag-0101/);
+    await page.locator('[data-state="raised"] .n').filter({ hasText: '1' }).waitFor();
+    assert.equal(await row(page, elsewhere).count(), 0);
+
+    await page.keyboard.press('j');
+    assert.equal(await r.getAttribute('aria-current'), 'true');
+    await page.keyboard.press('a');
+    await r.getByTestId('alert-state').filter({ hasText: 'Acknowledged' }).waitFor();
+    await page.keyboard.press('?');
+    await page.getByTestId('help').getByRole('heading', { name: 'Keyboard shortcuts' }).waitFor();
+    await shot(page, 'shortcuts');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('help').waitFor({ state: 'hidden' });
+    await shot(page, 'queue');
+    assert.deepEqual(await axeViolations(page), [], 'axe on the queue');
+
+    await r.getByTestId('alert-title').focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('alert-detail').waitFor();
+    assert.equal(new URL(page.url()).hash, `#/alerts/${breach.id}`);
+  });
+
+  test('detail: dispatch to the suggested officer, arrive, a close without a note is refused, then closed', async () => {
+    const state = page.getByTestId('detail-state');
+    await state.filter({ hasText: 'Acknowledged' }).waitFor();
+    const near = page.locator('[data-officer-id="off-near"]');
+    await near.getByTestId('suggested').waitFor();
+    assert.equal(await near.getByRole('radio').isChecked(), true);
+    await page.getByRole('button', { name: 'Assign' }).click();
+    await state.filter({ hasText: 'Dispatched' }).waitFor();
+    await page.getByTestId('detail-officer').filter({ hasText: 'off-near' }).waitFor();
+
+    await page.getByRole('button', { name: 'Arrived' }).click();
+    await state.filter({ hasText: 'On scene' }).waitFor();
+
+    await page.getByTestId('disposition-code').selectOption('false_alarm');
+    await page.getByRole('button', { name: 'Close with disposition' }).click();
+    const refusal = page.getByTestId('disposition-error');
+    await refusal.waitFor();
+    assert.match(await refusal.innerText(), /note[\s\S]*说明/);
+    assert.equal(await page.getByTestId('disposition-note').getAttribute('aria-invalid'), 'true');
+    assert.deepEqual(await axeViolations(page), [], 'axe on the detail');
+
+    await page.getByTestId('disposition-note').fill('Gardener on the fence line with permission; tag brushed the wire.');
+    await page.getByRole('button', { name: 'Close with disposition' }).click();
+    await state.filter({ hasText: 'Resolved' }).waitFor();
+    const steps = page.locator('[data-testid="timeline"] li');
+    await page.locator('[data-testid="timeline"] li[data-to="resolved"]').waitFor();
+    assert.deepEqual(await steps.evaluateAll((els) => els.map((e) => e.getAttribute('data-to'))), ['acknowledged', 'dispatched', 'on_scene', 'resolved']);
+    await shot(page, 'detail');
+  });
+
+  test('switching to Chinese relabels the shell and the detail', async () => {
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('navigation').getByRole('link', { name: '告警队列' }).waitFor();
+    await page.getByTestId('detail-state').filter({ hasText: '已处置' }).waitFor();
+    await page.getByRole('heading', { name: '处置时间线' }).waitFor();
+    assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
+    await shot(page, 'detail-zh');
+    await page.getByRole('navigation').getByRole('link', { name: '告警队列' }).click();
+    await page.getByRole('heading', { name: '实时告警' }).waitFor();
+    await page.getByTestId('filter-state').selectOption('all');
+    await row(page, breach).getByTestId('alert-state').filter({ hasText: '已处置' }).waitFor();
+    await shot(page, 'queue-zh');
+  });
+
+  test('scope: an operator of the other prison sees its alert and not this one', async () => {
+    const other = await addUser(db.pool, { id: 'op-2', role: 'operator', orgUnit: 'unit-p2' });
+    const p = await newPage();
+    await p.goto(`${base}/#/alerts/${breach.id}`);
+    await signIn(p, other);
+    // Back where the sign-in started, and the other prison's alert is a plain "not found".
+    await p.getByText('No such alert, or it is outside your scope.').waitFor();
+    await p.getByRole('navigation').getByRole('link', { name: 'Alert queue' }).click();
+    await row(p, elsewhere).getByTestId('alert-title').filter({ hasText: 'Door forced open' }).waitFor();
+    assert.equal(await row(p, breach).count(), 0);
+  });
+
+  test('officer phone: a notification link after sign-in, accept, arrive, navigate, close (390 px wide)', async () => {
+    const task = sampleAlert({ site: 'prison-1', dev: 'tag-0102', subject: undefined, severity: 'high', title: { en: 'Curfew breach: not at home', 'zh-CN': '违反宵禁：不在居所' }, evidence: { fixes: [{ ...fix, msg_id: newId(), lat: 30.2612, lon: 120.1655 }] } });
+    await raise(task);
+    const nid = newId();
+    await db.pool.query(`INSERT INTO notifications (id, kind, channel, user_id, address, lang, state) VALUES ($1, 'single', 'in-app', 'off-near', 'off-near', 'en', 'sent')`, [nid]);
+    await db.pool.query(`INSERT INTO notification_alerts (notification_id, alert_id, channel, address, step, summary) VALUES ($1, $2, 'in-app', 'off-near', 0, '{}')`, [nid, task.id]);
+    const token = signLink(Buffer.from(LINK_SECRET, 'utf8'), nid, Date.now() + 3_600_000);
+
+    const p = await newPage({ width: 390, height: 844, mobile: true });
+    await p.goto(`${base}/m/${token}`); // signed out: the server sends it to the sign-in form with ?next=
+    await p.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.match(p.url(), /\?next=/);
+    await signIn(p, { id: 'off-near', username: 'off-near', role: 'officer', orgUnit: 'unit-p1' });
+    const card = p.locator(`[data-testid="notify-view"] [data-alert-id="${task.id}"]`);
+    await card.getByText('Curfew breach: not at home').waitFor();
+    await shot(p, 'notify');
+    await card.getByRole('button', { name: 'Accept dispatch' }).click();
+    await card.getByText('Dispatched').waitFor();
+
+    await p.getByRole('link', { name: 'My tasks' }).click();
+    const mine = p.locator(`[data-testid="mine-view"] [data-alert-id="${task.id}"]`);
+    await mine.getByTestId('task-state').filter({ hasText: 'Dispatched' }).waitFor();
+    assert.equal(await mine.getByRole('link', { name: 'Navigate to last position' }).getAttribute('href'), 'geo:30.261200,120.165500');
+    await mine.getByRole('button', { name: 'Arrived' }).click();
+    await mine.getByTestId('task-state').filter({ hasText: 'On scene' }).waitFor();
+    await mine.getByRole('button', { name: 'Close' }).click();
+    await mine.getByTestId('disposition-code').selectOption('violation_confirmed');
+    await mine.getByTestId('disposition-note').fill('Found at the bus stop, escorted home.');
+    await shot(p, 'mine');
+    assert.deepEqual(await axeViolations(p), [], 'axe on the officer view');
+    assert.ok((await p.evaluate('document.documentElement.scrollWidth')) as number <= 390, 'no sideways scrolling at 390 px');
+    await mine.getByRole('button', { name: 'Close with disposition' }).click();
+    await mine.waitFor({ state: 'detached' });
+    await p.getByText('Nothing is dispatched to you now.').waitFor();
+
+    const manifest = (await (await fetch(`${base}/manifest.webmanifest`)).json()) as { icons: { src: string }[]; start_url: string };
+    assert.equal(manifest.start_url, '/#/mine');
+    for (const icon of manifest.icons) assert.equal((await fetch(`${base}${icon.src}`)).status, 200, icon.src);
+  });
+
+  test('signing out brings back the sign-in form; nothing was blocked by the Content-Security-Policy', async () => {
+    await page.getByTestId('sign-out').click();
+    await page.getByRole('heading', { name: '登录' }).waitFor();
+    assert.deepEqual(consoleErrors.filter((e) => /Content Security Policy|Refused/i.test(e)).map((e) => e.slice(0, 200)), []);
+  });
+});

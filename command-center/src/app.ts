@@ -29,6 +29,7 @@ import { orgRoutes } from './routes/org.js';
 import { presenceRoutes } from './routes/presence.js';
 import { reportRoutes } from './routes/reports.js';
 import { ruleRoutes } from './routes/rules.js';
+import { snapshotRoutes } from './routes/snapshots.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { systemHealthRoutes } from './routes/system-health.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -59,6 +60,8 @@ export interface BuildAppOptions {
   notifications?: { linkSecret: Buffer; inApp?: InAppChannel };
   /** Services shown on the health page (their `/healthz` and `/metrics`). */
   serviceEndpoints?: readonly ServiceEndpoint[];
+  /** Where the vision process keeps detection snapshots; without it snapshots are not served. */
+  snapshotDir?: string;
 }
 
 /**
@@ -166,6 +169,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(officerRoutes, { ctx });
   await app.register(auditRoutes, { ctx });
   await app.register(cameraRoutes, { ctx, ...(opts.cameras ? { relay: opts.cameras } : {}) });
+  if (opts.snapshotDir !== undefined) await app.register(snapshotRoutes, { ctx, snapshotDir: opts.snapshotDir });
   if (opts.notifications) {
     await app.register(notificationRoutes, {
       pool: opts.pool,

@@ -68,6 +68,7 @@ const config = readConfigOrExit(() => {
     // Notifications run when their link secret is set (docs/notifications.md); a bad setting names itself.
     notify: optionalEnv('VIGIL_NOTIFY_LINK_SECRET') !== undefined ? readNotifyConfig(process.env) : undefined,
     serviceEndpoints: serviceEndpointsEnv('VIGIL_SERVICE_ENDPOINTS'),
+    snapshotDir: optionalEnv('VIGIL_SNAPSHOT_DIR', 'data/snapshots'),
     bootstrapUsers: boolEnv('VIGIL_BOOTSTRAP_USERS', true),
     demoUsers: {
       adminUsername,
@@ -111,6 +112,7 @@ const center = await startCommandCenter({
   security: config.security,
   ...(config.notify !== undefined ? { notify: config.notify } : {}),
   serviceEndpoints: config.serviceEndpoints,
+  ...(config.snapshotDir !== undefined ? { snapshotDir: config.snapshotDir } : {}),
   logger: log,
 });
 // Ready means alerts published from now on reach the stream; a broker that is down only delays that

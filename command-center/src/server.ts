@@ -30,6 +30,8 @@ export interface CommandCenterOptions {
   ffmpegPath?: string;
   /** Notifications (docs/notifications.md); without them no alert is sent anywhere but the live stream. */
   notify?: NotifyConfig;
+  /** Detection snapshots of the vision process (VIGIL_SNAPSHOT_DIR). */
+  snapshotDir?: string;
   /** Services shown on the health page (VIGIL_SERVICE_ENDPOINTS). */
   serviceEndpoints?: readonly ServiceEndpoint[];
   /** Override the notifier's timings (tests). */
@@ -69,6 +71,7 @@ export async function startCommandCenter(opts: CommandCenterOptions): Promise<Co
     ...(opts.security ? { security: opts.security } : {}),
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.serviceEndpoints ? { serviceEndpoints: opts.serviceEndpoints } : {}),
+    ...(opts.snapshotDir !== undefined ? { snapshotDir: opts.snapshotDir } : {}),
     ...(notify ? { notifications: { linkSecret: notify.config.linkSecret, inApp: notify.inApp } } : {}),
   });
   const closeFeeds = async () => {

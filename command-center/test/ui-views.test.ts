@@ -188,6 +188,23 @@ describe('command centre extra views in a real browser', { skip }, () => {
     }
   });
 
+  test('dashboards: a bar per hour for the seeded alerts, by type; response times and alarm quality per site', async () => {
+    await open(page, 'dashboards');
+    const chart = page.getByTestId('chart-alerts-by-type');
+    await chart.locator('rect[data-key="zone.exclusion"]').nth(2).waitFor();
+    const totals = await chart.locator('g.bar').evaluateAll((gs) => gs.map((g) => Number(g.getAttribute('data-total'))));
+    assert.equal(totals.length, 24, 'one bar per hour');
+    assert.equal(totals.reduce((a, b) => a + b, 0), 5, 'every seeded alert counted once');
+    assert.equal(await chart.locator('rect[data-key="zone.exclusion"]').count(), 3);
+    assert.equal(await chart.locator('rect[data-key="gate.forced"]').count(), 1);
+    await chart.locator('figcaption').getByText('tag.battery_low', { exact: true }).waitFor();
+    // The three exclusion alerts were acknowledged 45 s after they were raised.
+    await page.locator('[data-testid="response-times"] tr[data-site="office-b"]').filter({ hasText: '45 s' }).waitFor();
+    await page.locator('[data-testid="alarm-quality"] tr[data-site="office-b"]').waitFor();
+    await page.getByTestId('chart-uptime').locator('g.bar[data-label="prison-north"] rect[data-key="offline"]').waitFor({ state: 'attached' });
+    await shot(page, 'dashboards');
+  });
+
   test('nothing was blocked by the Content-Security-Policy and no request left 127.0.0.1', () => {
     assert.deepEqual(consoleErrors.map((e) => e.slice(0, 300)), []);
     assert.deepEqual(foreignRequests, []);

@@ -3,6 +3,7 @@ import type { Lang } from '../i18n';
 import './views.css';
 import DevicesView from './DevicesView.svelte';
 import MapView from './MapView.svelte';
+import DashboardsView from './DashboardsView.svelte';
 
 /**
  * The views the shell (App.svelte) shows in its navigation besides the alert
@@ -19,5 +20,6 @@ export interface ViewEntry {
 
 export const extraViews: ViewEntry[] = [
   { id: 'devices', label: { en: 'Devices', 'zh-CN': '设备' }, roles: ['administrator', 'supervisor', 'operator'], component: DevicesView },
-  { id: 'map', label: { en: 'Map', 'zh-CN': '地图' }, component: MapView },
+  { id: 'map', label: { en: 'Map', 'zh-CN': '地图' }, roles: ['administrator', 'supervisor', 'operator', 'officer'], component: MapView },
+  { id: 'dashboards', label: { en: 'Dashboards', 'zh-CN': '统计看板' }, roles: ['administrator', 'supervisor', 'operator'], component: DashboardsView },
 ];

@@ -205,6 +205,28 @@ describe('command centre extra views in a real browser', { skip }, () => {
     await shot(page, 'dashboards');
   });
 
+  test('subjects: the profile shows the officer, zones and check-ins; an uncertain check-in is approved from the queue', async () => {
+    await open(page, 'subjects');
+    await page.locator('[data-testid="subjects-table"] tr[data-subject-id="s-2"]').waitFor();
+    const queued = page.locator('[data-testid="review-queue"] tr[data-checkin-id]');
+    await queued.filter({ hasText: 'Subject One' }).waitFor();
+    assert.equal(await queued.count(), 1);
+    await page.getByRole('button', { name: 'Open the profile of Subject One' }).click();
+    const profile = page.getByTestId('subject-profile');
+    await profile.getByTestId('subject-officer').filter({ hasText: 'off-1' }).waitFor();
+    await profile.getByTestId('subject-zones').filter({ hasText: 'School' }).waitFor();
+    await profile.locator('[data-testid="subject-checkins"] tr[data-review="pending"]').waitFor();
+    assert.equal(await profile.locator('[data-testid="subject-checkins"] tbody tr').count(), 2);
+    await shot(page, 'subjects');
+
+    await page.getByLabel('Note (optional): Subject One').fill('face matches the file photo');
+    await page.locator('[data-testid="review-queue"]').getByRole('button', { name: 'Approve' }).click();
+    await queued.first().waitFor({ state: 'detached' });
+    await profile.locator('[data-testid="subject-checkins"] tr[data-review="approved"]').filter({ hasText: 'Approved (op-1)' }).waitFor();
+    const { rows } = await db.pool.query<{ review_state: string; reviewed_by: string }>(`SELECT review_state, reviewed_by FROM checkins WHERE result = 'review'`);
+    assert.deepEqual(rows, [{ review_state: 'approved', reviewed_by: 'op-1' }]);
+  });
+
   test('nothing was blocked by the Content-Security-Policy and no request left 127.0.0.1', () => {
     assert.deepEqual(consoleErrors.map((e) => e.slice(0, 300)), []);
     assert.deepEqual(foreignRequests, []);
@@ -272,7 +294,7 @@ async function seed(pool: Pool): Promise<void> {
   await pool.query(
     `INSERT INTO checkins (time, msg_id, subject_id, device_id, site_id, result, liveness_score, face_match_score, lat, lon, acc_m, review_state) VALUES
        (now() - interval '2 hours', gen_random_uuid(), 's-1', 'tag-0001', 'office-b', 'pass', 0.97, 0.93, $1, $2, 6, 'none'),
-       (now() - interval '20 minutes', gen_random_uuid(), 's-1', 'tag-0001', 'office-b', 'uncertain', 0.55, 0.61, $1, $2, 12, 'pending')`,
+       (now() - interval '20 minutes', gen_random_uuid(), 's-1', 'tag-0001', 'office-b', 'review', 0.55, 0.61, $1, $2, 12, 'pending')`,
     [HOME.lat, HOME.lon],
   );
 }

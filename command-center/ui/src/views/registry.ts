@@ -4,6 +4,7 @@ import './views.css';
 import DevicesView from './DevicesView.svelte';
 import MapView from './MapView.svelte';
 import DashboardsView from './DashboardsView.svelte';
+import SubjectsView from './SubjectsView.svelte';
 
 /**
  * The views the shell (App.svelte) shows in its navigation besides the alert
@@ -22,4 +23,5 @@ export const extraViews: ViewEntry[] = [
   { id: 'devices', label: { en: 'Devices', 'zh-CN': '设备' }, roles: ['administrator', 'supervisor', 'operator'], component: DevicesView },
   { id: 'map', label: { en: 'Map', 'zh-CN': '地图' }, roles: ['administrator', 'supervisor', 'operator', 'officer'], component: MapView },
   { id: 'dashboards', label: { en: 'Dashboards', 'zh-CN': '统计看板' }, roles: ['administrator', 'supervisor', 'operator'], component: DashboardsView },
+  { id: 'subjects', label: { en: 'Subjects', 'zh-CN': '监管对象' }, roles: ['administrator', 'supervisor', 'operator', 'officer'], component: SubjectsView },
 ];

@@ -226,6 +226,16 @@ describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, 
     await p.getByRole('navigation').getByRole('link', { name: 'Alert queue' }).click();
     await row(p, elsewhere).getByTestId('alert-title').filter({ hasText: 'Door forced open' }).waitFor();
     assert.equal(await row(p, breach).count(), 0);
+
+    // The session ends under the page (signed out elsewhere): the next action brings the sign-in form
+    // back, and signing in again returns to the same alert.
+    await row(p, elsewhere).getByTestId('alert-title').click();
+    await p.getByTestId('alert-detail').waitFor();
+    assert.equal(await p.evaluate(`fetch('/api/auth/logout', { method: 'POST' }).then((r) => r.status)`), 204);
+    await p.getByRole('button', { name: 'Acknowledge' }).click();
+    await p.getByText('Your session has ended; please sign in again.').waitFor();
+    await signIn(p, other);
+    await p.locator(`[data-testid="alert-detail"][data-alert-id="${elsewhere.id}"]`).waitFor();
   });
 
   test('officer phone: a notification link after sign-in, accept, arrive, navigate, close (390 px wide)', async () => {

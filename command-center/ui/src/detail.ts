@@ -54,8 +54,12 @@ export function sketchPoints(fixes: readonly { lat: number; lon: number }[], siz
   const lons = fixes.map((f) => f.lon);
   const [minLat, maxLat, minLon, maxLon] = [Math.min(...lats), Math.max(...lats), Math.min(...lons), Math.max(...lons)];
   const span = Math.max(maxLat - minLat, (maxLon - minLon) * Math.cos((((minLat + maxLat) / 2) * Math.PI) / 180), 1e-5);
-  const m = size * 0.1;
-  const k = (size - 2 * m) / span;
   const cos = Math.cos((((minLat + maxLat) / 2) * Math.PI) / 180);
-  return fixes.map((f) => ({ x: m + (f.lon - minLon) * cos * k, y: size - m - (f.lat - minLat) * k }));
+  const k = (size * 0.8) / span;
+  // Centred: the track's middle at the middle of the box (a single fix sits in the centre).
+  const [midX, midY] = [((maxLon - minLon) * cos * k) / 2, ((maxLat - minLat) * k) / 2];
+  return fixes.map((f) => ({ x: size / 2 - midX + (f.lon - minLon) * cos * k, y: size / 2 + midY - (f.lat - minLat) * k }));
 }
+
+/** The evidence frame of a detection (`GET /api/snapshots/:camera/:file`, routes/snapshots.ts). */
+export const snapshotUrl = (ref: string): string => `/api/snapshots/${ref.split('/').map(encodeURIComponent).join('/')}`;

@@ -103,6 +103,8 @@ type Strings = {
   colType: string;
   colDetail: string;
   snapshotsHeading: string;
+  snapshotAlt: (label: string, camera: string, time: string) => string;
+  newAlertAnnounce: (severity: string, title: string) => string;
   colCamera: string;
   colLabel: string;
   colScore: string;
@@ -273,6 +275,8 @@ export const messages: Record<Lang, Strings> = {
     colType: '类型',
     colDetail: '内容',
     snapshotsHeading: '摄像机抓拍',
+    snapshotAlt: (label, camera, time) => `${camera} 于 ${time} 抓拍：${label}`,
+    newAlertAnnounce: (severity, title) => `新告警（${severity}）：${title}`,
     colCamera: '摄像机',
     colLabel: '目标',
     colScore: '置信度',
@@ -437,6 +441,8 @@ export const messages: Record<Lang, Strings> = {
     colType: 'Type',
     colDetail: 'Detail',
     snapshotsHeading: 'Camera snapshots',
+    snapshotAlt: (label, camera, time) => `Snapshot from ${camera} at ${time}: ${label}`,
+    newAlertAnnounce: (severity, title) => `New ${severity} alert: ${title}`,
     colCamera: 'Camera',
     colLabel: 'Object',
     colScore: 'Score',

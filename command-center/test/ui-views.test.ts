@@ -5,7 +5,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Pool } from 'pg';
+import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import { registerDevice } from '@vigil/broker';
+import { startCameras, type CameraSim } from '@vigil/device-sim';
 import { newId } from '@vigil/schemas';
 import { currentTotp, startCommandCenter, type CommandCenter } from '../src/index.js';
 import { insertAlert, sampleAlert, startTestBroker, startTestDb, testLogger } from './helpers.js';
@@ -39,6 +41,7 @@ describe('command centre extra views in a real browser', { skip }, () => {
   let db: { pool: Pool; close(): Promise<void> };
   let broker: { url: string; close(): Promise<void> };
   let center: CommandCenter;
+  let cams: CameraSim;
   let browser: Browser;
   let base: string;
   /** The page each view is opened at: the real shell if it routes `#/<id>`, else the test-only entry. */
@@ -96,9 +99,12 @@ describe('command centre extra views in a real browser', { skip }, () => {
     }
     db = await startTestDb();
     broker = await startTestBroker();
-    center = await startCommandCenter({ port: 0, host: '127.0.0.1', pool: db.pool, mqttUrl: broker.url, publicDir, logger: testLogger });
+    center = await startCommandCenter({ port: 0, host: '127.0.0.1', pool: db.pool, mqttUrl: broker.url, publicDir, logger: testLogger, ffmpegPath: ffmpegInstaller.path });
     base = `http://127.0.0.1:${center.port}`;
     await seed(db.pool);
+    // A simulated RTSP camera behind cam-01, relayed by the command centre as MPEG-1 for JSMpeg.
+    cams = await startCameras({ cameras: [{ id: 'cam-01', scene: 'person' }], port: 0, width: 320, height: 240, fps: 5, logger: testLogger });
+    await db.pool.query(`UPDATE devices SET stream_url = $1 WHERE id = 'cam-01'`, [cams.url('cam-01')]);
     operator = await addUser(db.pool, { id: 'op-1', role: 'operator', orgUnit: 'moj' });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
     ({ page } = await signedInPage(operator));
@@ -107,6 +113,7 @@ describe('command centre extra views in a real browser', { skip }, () => {
   after(async () => {
     await browser?.close();
     await center?.close();
+    await cams?.close();
     await broker?.close();
     await db?.close();
   });
@@ -225,6 +232,18 @@ describe('command centre extra views in a real browser', { skip }, () => {
     await profile.locator('[data-testid="subject-checkins"] tr[data-review="approved"]').filter({ hasText: 'Approved (op-1)' }).waitFor();
     const { rows } = await db.pool.query<{ review_state: string; reviewed_by: string }>(`SELECT review_state, reviewed_by FROM checkins WHERE result = 'review'`);
     assert.deepEqual(rows, [{ review_state: 'approved', reviewed_by: 'op-1' }]);
+  });
+
+  test('camera wall: the camera\'s live stream plays through JSMpeg, and stops on request', async () => {
+    await open(page, 'cameras');
+    const tile = page.locator('[data-testid="camera-tile"][data-camera-id="cam-01"]');
+    await tile.locator('canvas[aria-label="Live video of camera cam-01"]').waitFor();
+    await page.locator('[data-testid="camera-tile"][data-camera-id="cam-01"][data-state="live"]').waitFor({ timeout: 45_000 });
+    await page.waitForFunction(`Number(document.querySelector('[data-camera-id="cam-01"]').getAttribute('data-frames')) >= 3`, undefined, { timeout: 30_000 });
+    await shot(page, 'cameras');
+    await tile.getByRole('button', { name: 'Stop: cam-01' }).click();
+    await page.locator('[data-testid="camera-tile"][data-camera-id="cam-01"][data-state="stopped"]').waitFor();
+    await tile.getByRole('button', { name: 'Play: cam-01' }).waitFor();
   });
 
   test('nothing was blocked by the Content-Security-Policy and no request left 127.0.0.1', () => {

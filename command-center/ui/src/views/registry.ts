@@ -5,6 +5,7 @@ import DevicesView from './DevicesView.svelte';
 import MapView from './MapView.svelte';
 import DashboardsView from './DashboardsView.svelte';
 import SubjectsView from './SubjectsView.svelte';
+import CamerasView from './CamerasView.svelte';
 
 /**
  * The views the shell (App.svelte) shows in its navigation besides the alert
@@ -24,4 +25,5 @@ export const extraViews: ViewEntry[] = [
   { id: 'map', label: { en: 'Map', 'zh-CN': '地图' }, roles: ['administrator', 'supervisor', 'operator', 'officer'], component: MapView },
   { id: 'dashboards', label: { en: 'Dashboards', 'zh-CN': '统计看板' }, roles: ['administrator', 'supervisor', 'operator'], component: DashboardsView },
   { id: 'subjects', label: { en: 'Subjects', 'zh-CN': '监管对象' }, roles: ['administrator', 'supervisor', 'operator', 'officer'], component: SubjectsView },
+  { id: 'cameras', label: { en: 'Cameras', 'zh-CN': '视频墙' }, roles: ['supervisor', 'operator'], component: CamerasView },
 ];

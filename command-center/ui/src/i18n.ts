@@ -50,6 +50,16 @@ type Strings = {
   back: string;
   enrolNeeded: string;
   signOut: string;
+  role: Record<string, string>;
+  tooMany: string;
+  fieldAckedBy: string;
+  fieldShelved: (until: string, by: string) => string;
+  fieldEscalated: (level: number, unit: string) => string;
+  responseHeading: string;
+  toAck: string;
+  toArrive: string;
+  toClose: string;
+  duration: (ms: number) => string;
   signedInAs: (name: string, role: string) => string;
   sessionEnded: string;
   networkError: string;
@@ -218,6 +228,16 @@ export const messages: Record<Lang, Strings> = {
     back: '返回',
     enrolNeeded: '此账户须先绑定第二重身份验证，请联系管理员。/ This account must enrol a second factor first; ask an administrator.',
     signOut: '退出登录',
+    role: { administrator: '管理员', supervisor: '督导', operator: '值班员', officer: '民警', auditor: '审计员' },
+    tooMany: '尝试次数过多，请稍后再试。/ Too many attempts; try again later.',
+    fieldAckedBy: '确认人',
+    fieldShelved: (until, by) => `搁置至 ${until}（${by}）`,
+    fieldEscalated: (level, unit) => `已上报 ${level} 级，至 ${unit}`,
+    responseHeading: '响应时间',
+    toAck: '确认用时',
+    toArrive: '到场用时',
+    toClose: '处置用时',
+    duration: (ms) => (ms < 60_000 ? `${Math.round(ms / 1000)} 秒` : ms < 3_600_000 ? `${Math.floor(ms / 60_000)} 分 ${Math.round((ms % 60_000) / 1000)} 秒` : `${Math.floor(ms / 3_600_000)} 小时 ${Math.round((ms % 3_600_000) / 60_000)} 分`),
     signedInAs: (name, role) => `${name}（${role}）`,
     sessionEnded: '会话已结束，请重新登录。/ Your session has ended; please sign in again.',
     networkError: '无法连接服务器。/ Cannot reach the server.',
@@ -384,6 +404,16 @@ export const messages: Record<Lang, Strings> = {
     back: 'Back',
     enrolNeeded: 'This account must enrol a second factor first; ask an administrator. / 此账户须先绑定第二重身份验证，请联系管理员。',
     signOut: 'Sign out',
+    role: { administrator: 'administrator', supervisor: 'supervisor', operator: 'operator', officer: 'officer', auditor: 'auditor' },
+    tooMany: 'Too many attempts; try again later. / 尝试次数过多，请稍后再试。',
+    fieldAckedBy: 'Acknowledged by',
+    fieldShelved: (until, by) => `Shelved until ${until} (${by})`,
+    fieldEscalated: (level, unit) => `Escalated ${level} level(s), to ${unit}`,
+    responseHeading: 'Response times',
+    toAck: 'To acknowledge',
+    toArrive: 'To arrive',
+    toClose: 'To close',
+    duration: (ms) => (ms < 60_000 ? `${Math.round(ms / 1000)} s` : ms < 3_600_000 ? `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s` : `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`),
     signedInAs: (name, role) => `${name} (${role})`,
     sessionEnded: 'Your session has ended; please sign in again. / 会话已结束，请重新登录。',
     networkError: 'Cannot reach the server. / 无法连接服务器。',

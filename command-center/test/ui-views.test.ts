@@ -246,6 +246,30 @@ describe('command centre extra views in a real browser', { skip }, () => {
     await tile.getByRole('button', { name: 'Play: cam-01' }).waitFor();
   });
 
+  test('audit: an auditor filters the trail by user and action prefix, verifies the hash chain and gets the export link', async () => {
+    const auditor = await addUser(db.pool, { id: 'aud-1', role: 'auditor', orgUnit: 'moj' });
+    const { context, page: p } = await signedInPage(auditor);
+    try {
+      await open(p, 'audit');
+      await p.locator('[data-testid="audit-table"] tr[data-seq]').first().waitFor();
+      await p.getByLabel('User').fill('op-1');
+      await p.getByLabel('Action').fill('checkins.');
+      await p.getByRole('button', { name: 'Search' }).click();
+      const review = p.locator('[data-testid="audit-table"] tr[data-action="checkins.review"]');
+      await review.filter({ hasText: 'op-1' }).waitFor();
+      const actions = await p.locator('[data-testid="audit-table"] tr[data-seq]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action') ?? ''));
+      assert.ok(actions.length > 0 && actions.every((a) => a.startsWith('checkins.')), actions.join());
+      await review.getByText('Show').click();
+      await review.getByText('face matches the file photo').waitFor();
+      assert.match((await p.getByRole('link', { name: 'Export CSV' }).getAttribute('href')) ?? '', /^\/api\/audit\/export\.csv\?actor=op-1&action=checkins\./);
+      await p.getByTestId('audit-verify').click();
+      await p.getByTestId('audit-chain').filter({ hasText: /Chain intact: \d+ entries checked/ }).waitFor();
+      await shot(p, 'audit');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('nothing was blocked by the Content-Security-Policy and no request left 127.0.0.1', () => {
     assert.deepEqual(consoleErrors.map((e) => e.slice(0, 300)), []);
     assert.deepEqual(foreignRequests, []);

@@ -6,6 +6,7 @@ import MapView from './MapView.svelte';
 import DashboardsView from './DashboardsView.svelte';
 import SubjectsView from './SubjectsView.svelte';
 import CamerasView from './CamerasView.svelte';
+import AuditView from './AuditView.svelte';
 
 /**
  * The views the shell (App.svelte) shows in its navigation besides the alert
@@ -26,4 +27,6 @@ export const extraViews: ViewEntry[] = [
   { id: 'dashboards', label: { en: 'Dashboards', 'zh-CN': '统计看板' }, roles: ['administrator', 'supervisor', 'operator'], component: DashboardsView },
   { id: 'subjects', label: { en: 'Subjects', 'zh-CN': '监管对象' }, roles: ['administrator', 'supervisor', 'operator', 'officer'], component: SubjectsView },
   { id: 'cameras', label: { en: 'Cameras', 'zh-CN': '视频墙' }, roles: ['supervisor', 'operator'], component: CamerasView },
+  // Only auditors hold audit.read (separation of duties, command-center/src/access/roles.ts).
+  { id: 'audit', label: { en: 'Audit', 'zh-CN': '审计' }, roles: ['auditor'], component: AuditView },
 ];

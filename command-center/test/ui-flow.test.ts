@@ -154,6 +154,18 @@ describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, 
     await page.locator('[data-state="raised"] .n').filter({ hasText: '1' }).waitFor();
     assert.equal(await row(page, elsewhere).count(), 0);
 
+    // Filters and sorting: a severity filter that excludes it, then back; a column sorted both ways.
+    await page.getByTestId('filter-severity').selectOption('low');
+    await page.getByTestId('no-match').waitFor();
+    await page.getByTestId('filter-severity').selectOption('');
+    await r.waitFor();
+    const severityHeader = page.locator('th').filter({ has: page.getByRole('button', { name: 'Severity' }) });
+    await page.getByRole('button', { name: 'Severity' }).click();
+    assert.equal(await severityHeader.getAttribute('aria-sort'), 'descending');
+    await page.getByRole('button', { name: 'Severity' }).click();
+    assert.equal(await severityHeader.getAttribute('aria-sort'), 'ascending');
+    await page.locator('body').click({ position: { x: 5, y: 400 } }); // focus back on the page, not a control
+
     await page.keyboard.press('j');
     assert.equal(await r.getAttribute('aria-current'), 'true');
     await page.keyboard.press('a');

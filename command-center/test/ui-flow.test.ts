@@ -250,6 +250,26 @@ describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, 
     await p.locator(`[data-testid="alert-detail"][data-alert-id="${elsewhere.id}"]`).waitFor();
   });
 
+  test('an administrator without a second factor sets one up at sign-in (QR code and key), then is in', async () => {
+    await addUser(db.pool, { id: 'admin-new', role: 'administrator', orgUnit: 'moj', totp: false });
+    const p = await newPage();
+    await p.goto(`${base}/`);
+    await p.getByLabel('User name').fill('admin-new');
+    await p.getByLabel('Password').fill(TEST_PASSWORD);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Set up the second factor' }).waitFor();
+    await p.getByRole('button', { name: 'Set it up' }).click();
+    await p.getByRole('img', { name: 'QR code to scan with the authenticator app' }).waitFor();
+    const secret = (await p.getByTestId('totp-secret').innerText()).replace(/\s+/g, '');
+    await shot(p, 'totp-enrol');
+    assert.deepEqual(await axeViolations(p), [], 'axe on the enrolment');
+    await p.getByLabel('Code', { exact: true }).fill(await currentTotp(secret));
+    await p.getByRole('button', { name: 'Confirm and sign in' }).click();
+    await p.getByTestId('user').filter({ hasText: 'administrator' }).waitFor();
+    const { rows } = await db.pool.query<{ totp_enabled: boolean }>(`SELECT totp_enabled FROM users WHERE id = 'admin-new'`);
+    assert.equal(rows[0]?.totp_enabled, true);
+  });
+
   test('officer phone: a notification link after sign-in, accept, arrive, navigate, close (390 px wide)', async () => {
     const task = sampleAlert({ site: 'prison-1', dev: 'tag-0102', subject: undefined, severity: 'high', title: { en: 'Curfew breach: not at home', 'zh-CN': '违反宵禁：不在居所' }, evidence: { fixes: [{ ...fix, msg_id: newId(), lat: 30.2612, lon: 120.1655 }] } });
     await raise(task);

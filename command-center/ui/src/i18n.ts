@@ -48,7 +48,13 @@ type Strings = {
   totpCode: string;
   verify: string;
   back: string;
-  enrolNeeded: string;
+  enrolHeading: string;
+  enrolIntro: string;
+  enrolStart: string;
+  enrolQrLabel: string;
+  enrolManual: string;
+  enrolOpenApp: string;
+  enrolConfirm: string;
   signOut: string;
   role: Record<string, string>;
   tooMany: string;
@@ -226,7 +232,13 @@ export const messages: Record<Lang, Strings> = {
     totpCode: '验证码',
     verify: '验证',
     back: '返回',
-    enrolNeeded: '此账户须先绑定第二重身份验证，请联系管理员。/ This account must enrol a second factor first; ask an administrator.',
+    enrolHeading: '绑定第二重身份验证',
+    enrolIntro: '此角色必须使用第二重身份验证。请在手机上的身份验证器应用（TOTP）中添加此账户，然后输入其显示的验证码。',
+    enrolStart: '开始绑定',
+    enrolQrLabel: '用身份验证器应用扫描此二维码',
+    enrolManual: '无法扫描时，请手动输入以下密钥：',
+    enrolOpenApp: '在本机的身份验证器中打开',
+    enrolConfirm: '确认并登录',
     signOut: '退出登录',
     role: { administrator: '管理员', supervisor: '督导', operator: '值班员', officer: '民警', auditor: '审计员' },
     tooMany: '尝试次数过多，请稍后再试。/ Too many attempts; try again later.',
@@ -402,7 +414,13 @@ export const messages: Record<Lang, Strings> = {
     totpCode: 'Code',
     verify: 'Verify',
     back: 'Back',
-    enrolNeeded: 'This account must enrol a second factor first; ask an administrator. / 此账户须先绑定第二重身份验证，请联系管理员。',
+    enrolHeading: 'Set up the second factor',
+    enrolIntro: 'This role must use a second factor. Add this account to the authenticator (TOTP) app on your phone, then enter the code it shows.',
+    enrolStart: 'Set it up',
+    enrolQrLabel: 'QR code to scan with the authenticator app',
+    enrolManual: 'If you cannot scan it, type this key:',
+    enrolOpenApp: 'Open in an authenticator on this device',
+    enrolConfirm: 'Confirm and sign in',
     signOut: 'Sign out',
     role: { administrator: 'administrator', supervisor: 'supervisor', operator: 'operator', officer: 'officer', auditor: 'auditor' },
     tooMany: 'Too many attempts; try again later. / 尝试次数过多，请稍后再试。',

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Pool } from 'pg';
@@ -20,10 +21,21 @@ const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
 const APP_SVELTE = fileURLToPath(new URL('../ui/src/App.svelte', import.meta.url));
 const VIEWS_DEV_DIR = '/tmp/vigil-ui-views-test';
 const SHOTS = fileURLToPath(new URL('../../test-artifacts/ui/', import.meta.url));
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 // ARCHITECTURE.md "Running it": find the program or skip with the reason; under CI=true a missing one fails.
 const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (install the chromium package)`;
 const skip = missing !== undefined && process.env.CI !== 'true' ? missing : false;
+
+/** Serious or critical axe-core violations inside the extra view shown (axe injected from node_modules). */
+async function axeViolations(page: Page): Promise<string[]> {
+  // evaluate() runs outside the page's Content-Security-Policy, so no inline <script> is needed.
+  await page.evaluate(`${AXE_SOURCE};0`);
+  const found = (await page.evaluate(
+    `axe.run(document.querySelector('[data-testid^="view-"]'), { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) })))`,
+  )) as { id: string; impact: string; help: string; nodes: string[] }[];
+  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.join(', ')})`);
+}
 
 /** True if the built UI is missing or older than a source file of it. */
 function staleBuild(): boolean {
@@ -75,9 +87,11 @@ describe('command centre extra views in a real browser', { skip }, () => {
     await page.goto(`${base}${entry}#/${id}`);
     await page.getByTestId(`view-${id}`).waitFor();
   };
+  /** Save the screenshot, after checking the view with axe-core: no serious or critical violation. */
   const shot = async (page: Page, id: string): Promise<void> => {
     await page.evaluate(`document.fonts.ready`);
     await page.screenshot({ path: `${SHOTS}${id}.png`, fullPage: true });
+    assert.deepEqual(await axeViolations(page), [], `axe on ${id}`);
   };
 
   let operator: TestUser;
@@ -269,6 +283,27 @@ describe('command centre extra views in a real browser', { skip }, () => {
       await shot(p, 'audit');
     } finally {
       await context.close();
+    }
+  });
+
+  test('every view in Chinese', async () => {
+    if (entry === '/') {
+      await open(page, 'devices');
+      await page.getByRole('button', { name: '中文' }).click();
+    } else {
+      entry = '/dev.html?lang=zh-CN';
+    }
+    const expect: Record<string, string[]> = {
+      devices: ['设备健康', '离线', '队列积压'],
+      map: ['地图', '监管对象', '电子围栏'],
+      dashboards: ['统计看板', '每小时告警数（按类型）', '告警质量（ISA-18.2）'],
+      subjects: ['监管对象', '待审核签到', '案卷编号'],
+      cameras: ['视频墙', '实时'],
+    };
+    for (const [id, texts] of Object.entries(expect)) {
+      await open(page, id);
+      for (const text of texts) await page.getByTestId(`view-${id}`).getByText(text, { exact: false }).first().waitFor();
+      await shot(page, `${id}-zh`);
     }
   });
 

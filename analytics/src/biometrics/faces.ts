@@ -12,6 +12,12 @@ export interface FaceObservation {
   real: number | undefined;
   /** Liveness (0–1). */
   live: number | undefined;
+  /**
+   * Head yaw in radians from the face mesh, in the image as captured (not
+   * mirrored): negative when the face points to the image's right, i.e. the
+   * person turned to their own left. Undefined without a mesh.
+   */
+  yawRad: number | undefined;
 }
 
 /** Detect faces and describe them (detector, mesh, description, anti-spoofing, liveness). */
@@ -31,6 +37,7 @@ export async function detectFaces(rt: VisionRuntime, image: RgbFrame, minScore =
       descriptor: Array.from(f.embedding ?? []),
       real: f.real,
       live: f.live,
+      yawRad: f.rotation?.angle.yaw,
     }));
 }
 

@@ -5,3 +5,4 @@ export { judgeCheckin, checkinMessage, DEFAULT_CHECKIN_THRESHOLDS, type CheckinT
 export { saveTemplate, loadTemplates, recordCheckin, pendingCheckins, reviewCheckin, type PendingCheckin } from './store.js';
 export { missedCheckins, type DueCheckin } from './missed.js';
 export { cardFaceDraft, type CardFaceCheck } from './gate.js';
+export { judgeHeadTurn, DEFAULT_HEAD_TURN, type HeadTurn, type HeadTurnThresholds, type HeadTurnVerdict } from './challenge.js';

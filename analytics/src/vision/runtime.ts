@@ -34,7 +34,7 @@ export interface VisionRuntime {
 
 /** The parts of Human's result we read. */
 export interface HumanResult {
-  face: Array<{ box: number[]; score: number; embedding?: number[]; real?: number; live?: number }>;
+  face: Array<{ box: number[]; score: number; embedding?: number[]; real?: number; live?: number; rotation?: { angle: { yaw: number; pitch: number; roll: number } } | null }>;
   body: Array<{ score: number; box: number[]; keypoints: Array<{ part: string; position: [number, number, number?]; score: number }> }>;
   object: Array<{ label: string; score: number; box: number[] }>;
 }

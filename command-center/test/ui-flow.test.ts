@@ -268,6 +268,35 @@ describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, 
     await p.getByTestId('user').filter({ hasText: 'administrator' }).waitFor();
     const { rows } = await db.pool.query<{ totp_enabled: boolean }>(`SELECT totp_enabled FROM users WHERE id = 'admin-new'`);
     assert.equal(rows[0]?.totp_enabled, true);
+
+    // Administration: a user refused for a weak password (the API's message), then created; a device registered,
+    // its secret shown once.
+    await p.getByRole('navigation').getByRole('link', { name: 'Administration' }).click();
+    const users = p.getByTestId('users-table');
+    await users.locator('[data-user-id="op-1"]').waitFor();
+    const form = p.locator('form').filter({ has: p.getByRole('heading', { name: 'Add a user' }) });
+    await form.getByLabel('ID', { exact: true }).fill('op-3');
+    await form.getByLabel('User name').fill('op-3');
+    await form.getByLabel('Name', { exact: true }).fill('Operator Three');
+    await form.getByLabel('Unit').selectOption('unit-p2');
+    await form.getByLabel('First password').fill('short');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await p.getByTestId('admin-error').filter({ hasText: /password/i }).waitFor();
+    await form.getByLabel('First password').fill('a long enough passphrase for the third');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await users.locator('[data-user-id="op-3"]').filter({ hasText: 'Operator Three' }).waitFor();
+    await shot(p, 'admin-users');
+    assert.deepEqual(await axeViolations(p), [], 'axe on administration: users');
+
+    await p.getByRole('button', { name: 'Devices and credentials' }).click();
+    const dform = p.locator('form').filter({ has: p.getByRole('heading', { name: 'Register a device' }) });
+    await dform.getByLabel('ID', { exact: true }).fill('tag-0900');
+    await dform.getByLabel('Site').selectOption('prison-2');
+    await dform.getByRole('button', { name: 'Register' }).click();
+    await p.getByTestId('device-secret').filter({ hasText: 'tag-0900' }).waitFor();
+    await p.getByTestId('devices-table').locator('[data-device-id="tag-0900"]').waitFor();
+    await shot(p, 'admin-devices');
+    assert.deepEqual(await axeViolations(p), [], 'axe on administration: devices');
   });
 
   test('officer phone: a notification link after sign-in, accept, arrive, navigate, close (390 px wide)', async () => {

@@ -73,6 +73,7 @@ type Strings = {
   navLabel: string;
   navQueue: string;
   navMine: string;
+  navAdmin: string;
   skipToContent: string;
   noViews: string;
   notFoundView: string;
@@ -256,6 +257,7 @@ export const messages: Record<Lang, Strings> = {
     navLabel: '主导航',
     navQueue: '告警队列',
     navMine: '我的任务',
+    navAdmin: '系统管理',
     skipToContent: '跳到主要内容',
     noViews: '此角色没有可用的页面。',
     notFoundView: '没有这个页面。',
@@ -438,6 +440,7 @@ export const messages: Record<Lang, Strings> = {
     navLabel: 'Main navigation',
     navQueue: 'Alert queue',
     navMine: 'My tasks',
+    navAdmin: 'Administration',
     skipToContent: 'Skip to main content',
     noViews: 'No page is available to this role.',
     notFoundView: 'There is no such page.',

@@ -297,6 +297,11 @@ describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, 
     await p.getByTestId('devices-table').locator('[data-device-id="tag-0900"]').waitFor();
     await shot(p, 'admin-devices');
     assert.deepEqual(await axeViolations(p), [], 'axe on administration: devices');
+
+    await p.getByRole('button', { name: 'Rules and thresholds' }).click();
+    await p.getByTestId('thresholds').getByRole('button', { name: 'Save thresholds' }).waitFor();
+    await p.getByTestId('rules-doors').getByText('None yet.').waitFor();
+    assert.deepEqual(await axeViolations(p), [], 'axe on administration: rules');
   });
 
   test('officer phone: a notification link after sign-in, accept, arrive, navigate, close (390 px wide)', async () => {

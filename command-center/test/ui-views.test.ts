@@ -18,8 +18,6 @@ const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PKG_DIR = fileURLToPath(new URL('..', import.meta.url));
 const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
-const APP_SVELTE = fileURLToPath(new URL('../ui/src/App.svelte', import.meta.url));
-const VIEWS_DEV_DIR = '/tmp/vigil-ui-views-test';
 const SHOTS = fileURLToPath(new URL('../../test-artifacts/ui/', import.meta.url));
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -56,8 +54,6 @@ describe('command centre extra views in a real browser', { skip }, () => {
   let cams: CameraSim;
   let browser: Browser;
   let base: string;
-  /** The page each view is opened at: the real shell if it routes `#/<id>`, else the test-only entry. */
-  let entry: string;
   const consoleErrors: string[] = [];
   const foreignRequests: string[] = [];
 
@@ -84,7 +80,7 @@ describe('command centre extra views in a real browser', { skip }, () => {
   }
 
   const open = async (page: Page, id: string): Promise<void> => {
-    await page.goto(`${base}${entry}#/${id}`);
+    await page.goto(`${base}/#/${id}`);
     await page.getByTestId(`view-${id}`).waitFor();
   };
   /** Save the screenshot, after checking the view with axe-core: no serious or critical violation. */
@@ -100,20 +96,10 @@ describe('command centre extra views in a real browser', { skip }, () => {
   before(async () => {
     if (missing) throw new Error(`CI=true and ${missing}`);
     mkdirSync(SHOTS, { recursive: true });
-    const shellRoutes = readFileSync(APP_SVELTE, 'utf8').includes('extraViews');
-    let publicDir = PUBLIC_DIR;
-    if (shellRoutes) {
-      if (staleBuild()) execFileSync('npx', ['vite', 'build'], { cwd: PKG_DIR, stdio: 'ignore' });
-      entry = '/';
-    } else {
-      // The shell does not route to the extra views yet: mount them through the test-only entry.
-      execFileSync('npx', ['vite', 'build', '-c', 'ui/src/views/vite.dev.config.ts'], { cwd: PKG_DIR, stdio: 'ignore', env: { ...process.env, VIGIL_VIEWS_OUT: VIEWS_DEV_DIR } });
-      publicDir = VIEWS_DEV_DIR;
-      entry = '/dev.html';
-    }
+    if (staleBuild()) execFileSync('npx', ['vite', 'build'], { cwd: PKG_DIR, stdio: 'ignore' });
     db = await startTestDb();
     broker = await startTestBroker();
-    center = await startCommandCenter({ port: 0, host: '127.0.0.1', pool: db.pool, mqttUrl: broker.url, publicDir, logger: testLogger, ffmpegPath: ffmpegInstaller.path });
+    center = await startCommandCenter({ port: 0, host: '127.0.0.1', pool: db.pool, mqttUrl: broker.url, publicDir: PUBLIC_DIR, logger: testLogger, ffmpegPath: ffmpegInstaller.path });
     base = `http://127.0.0.1:${center.port}`;
     await seed(db.pool);
     // A simulated RTSP camera behind cam-01, relayed by the command centre as MPEG-1 for JSMpeg.
@@ -205,6 +191,20 @@ describe('command centre extra views in a real browser', { skip }, () => {
       assert.equal(rows[0]?.geometry.type, 'Polygon');
       assert.equal(rows[0]?.geometry.coordinates[0]?.length, 4, 'three corners and the closing one');
       await shot(p, 'map-zone-edit');
+
+      // Redraw the School's outline: two corners by mouse, one from the keyboard at the map's centre.
+      await p.getByLabel('Zone to redraw').selectOption('z-school');
+      await p.getByRole('button', { name: 'Redraw outline' }).click();
+      await p.mouse.click(box.x + box.width * 0.2, box.y + box.height * 0.2);
+      await p.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.2);
+      await p.getByRole('button', { name: 'Add corner at map centre' }).click();
+      await p.getByTestId('zone-drawing').filter({ hasText: '(3 so far)' }).waitFor();
+      await p.getByTestId('zone-save').click();
+      await p.getByText('Zone saved.').or(p.locator('.zone-tools [role="alert"]')).waitFor();
+      assert.equal(await p.locator('.zone-tools [role="alert"]').count(), 0, await p.locator('.zone-tools').innerText());
+      const { rows: school } = await db.pool.query<{ name_en: string; geometry: { coordinates: number[][][] } }>(`SELECT name_en, geometry FROM zones WHERE id = 'z-school'`);
+      assert.equal(school[0]?.name_en, 'School');
+      assert.equal(school[0]?.geometry.coordinates[0]?.length, 4, 'the new outline replaced the old one');
     } finally {
       await context.close();
     }
@@ -253,7 +253,7 @@ describe('command centre extra views in a real browser', { skip }, () => {
     await open(page, 'cameras');
     const tile = page.locator('[data-testid="camera-tile"][data-camera-id="cam-01"]');
     await tile.locator('canvas[aria-label="Live video of camera cam-01"]').waitFor();
-    await page.locator('[data-testid="camera-tile"][data-camera-id="cam-01"][data-state="live"]').waitFor({ timeout: 45_000 });
+    await page.locator('[data-testid="camera-tile"][data-camera-id="cam-01"][data-state="live"]').waitFor({ timeout: 60_000 });
     // At least three frames decoded (a CSS selector: the page's CSP refuses the eval behind waitForFunction).
     await page.locator('[data-camera-id="cam-01"]:not([data-frames="0"]):not([data-frames="1"]):not([data-frames="2"])').waitFor({ timeout: 30_000 });
     await shot(page, 'cameras');
@@ -287,12 +287,8 @@ describe('command centre extra views in a real browser', { skip }, () => {
   });
 
   test('every view in Chinese', async () => {
-    if (entry === '/') {
-      await open(page, 'devices');
-      await page.getByRole('button', { name: '中文' }).click();
-    } else {
-      entry = '/dev.html?lang=zh-CN';
-    }
+    await open(page, 'devices');
+    await page.getByRole('button', { name: '中文' }).click();
     const expect: Record<string, string[]> = {
       devices: ['设备健康', '离线', '队列积压'],
       map: ['地图', '监管对象', '电子围栏'],

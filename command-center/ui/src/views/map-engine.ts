@@ -177,6 +177,11 @@ export function createMap(el: HTMLElement, opts: { onClick: (lat: number, lon: n
       const b = known();
       if (b) map.fitBounds(b.pad(0.15), { maxZoom: 18 });
     },
+    /** The centre of the view (for adding a corner from the keyboard: arrows pan, +/- zoom). */
+    center(): [number, number] {
+      const c = map.getCenter();
+      return [c.lat, c.lng];
+    },
     resize(): void {
       map.invalidateSize();
     },

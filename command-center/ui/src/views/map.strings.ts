@@ -30,6 +30,8 @@ export const mapText: Record<Lang, {
   redraw: string;
   drawing: (n: number) => string;
   undo: string;
+  addCentre: string;
+  zoneToRedraw: string;
   cancel: string;
   save: string;
   zoneId: string;
@@ -74,6 +76,8 @@ export const mapText: Record<Lang, {
     redraw: 'Redraw outline',
     drawing: (n) => `Click the map to add corners (${n} so far)`,
     undo: 'Undo corner',
+    addCentre: 'Add corner at map centre',
+    zoneToRedraw: 'Zone to redraw',
     cancel: 'Cancel',
     save: 'Save zone',
     zoneId: 'Zone id',
@@ -118,6 +122,8 @@ export const mapText: Record<Lang, {
     redraw: '重新绘制轮廓',
     drawing: (n) => `在地图上点击添加顶点（已有 ${n} 个）`,
     undo: '撤销顶点',
+    addCentre: '在地图中心添加顶点',
+    zoneToRedraw: '要重绘的围栏',
     cancel: '取消',
     save: '保存围栏',
     zoneId: '围栏编号',

@@ -327,6 +327,13 @@ describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, 
     const mine = p.locator(`[data-testid="mine-view"] [data-alert-id="${task.id}"]`);
     await mine.getByTestId('task-state').filter({ hasText: 'Dispatched' }).waitFor();
     assert.equal(await mine.getByRole('link', { name: 'Navigate to last position' }).getAttribute('href'), 'geo:30.261200,120.165500');
+    // The detail on the phone: readable without sideways scrolling.
+    await mine.getByRole('link', { name: 'Curfew breach: not at home' }).click();
+    await p.getByTestId('alert-detail').waitFor();
+    await p.getByRole('heading', { name: 'Timeline' }).waitFor();
+    assert.ok((await p.evaluate('document.documentElement.scrollWidth')) as number <= 390, 'detail: no sideways scrolling at 390 px');
+    await shot(p, 'detail-phone');
+    await p.goBack();
     await mine.getByRole('button', { name: 'Arrived' }).click();
     await mine.getByTestId('task-state').filter({ hasText: 'On scene' }).waitFor();
     await mine.getByRole('button', { name: 'Close' }).click();

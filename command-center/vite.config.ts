@@ -11,6 +11,13 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL('./public', import.meta.url)),
     emptyOutDir: true,
+    // Two pages: the command centre, and the subjects' check-in page (served at /checkin/<token>).
+    rolldownOptions: {
+      input: {
+        index: fileURLToPath(new URL('./ui/index.html', import.meta.url)),
+        checkin: fileURLToPath(new URL('./ui/checkin.html', import.meta.url)),
+      },
+    },
   },
   server: {
     // `npx vite` for UI work against a running command centre.

@@ -3,10 +3,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
+import { buildApp } from '../src/app.js';
+import { createAlertHub } from '../src/alert-feed.js';
 import { issueCheckin } from '../src/checkin/requests.js';
+import { checkinPublicRoutes } from '../src/routes/checkin-public.js';
 import { signCheckinToken } from '../src/checkin/token.js';
 import { checkinApp, enrol, formBody, lazyRuntime, photoBytes, seedSubjects } from './checkin-helpers.js';
-import { startTestDb } from './helpers.js';
+import { startTestDb, testLogger } from './helpers.js';
 
 const SECRET = randomBytes(32);
 
@@ -156,8 +159,28 @@ describe('remote check-in: the public endpoint with the real face models', () =>
     assert.equal((await app.inject({ method: 'GET', url: `/api/checkin/${token}` })).statusCode, 200, 'still usable');
   });
 
+  test('inside the real app (as app.ts registers it): public without a session, past the 256 KB JSON limit, other routes still need a sign-in', async () => {
+    const real = await buildApp({ pool: db.pool, alertFeed: createAlertHub(), logger: testLogger });
+    await real.register(checkinPublicRoutes, { pool: db.pool, tokenSecret: SECRET, loadRuntime: runtime.load });
+    try {
+      const { token } = await issue('s-vlado');
+      const selfie = await photoBytes('person-vlado5.jpg');
+      const body = await formBody({ selfie, after: [selfie, selfie, selfie], lat: '31.2', lon: '121.4' });
+      assert.ok(body.payload.length > 256 * 1024, `upload of ${body.payload.length} bytes`);
+      const res = await real.inject({ method: 'POST', url: `/api/checkin/${token}`, ...body });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.ok(['pass', 'review'].includes(res.json<{ result: string }>().result));
+      assert.match(String(res.headers['content-security-policy']), /script-src 'self'/);
+      const used = await real.inject({ method: 'GET', url: `/api/checkin/${token}` });
+      assert.equal(used.json<{ code: string }>().code, 'VIGIL_CHECKIN_LINK_USED');
+      assert.equal((await real.inject({ method: 'GET', url: '/api/checkins' })).statusCode, 401);
+    } finally {
+      await real.close();
+    }
+  });
+
   test('the vision runtime was loaded once, on first use', () => {
-    // once by the test for enrolment, once by the service (the same loaded models)
-    assert.equal(runtime.loads(), 2);
+    // once by the test for enrolment, once by each of the two apps' services (all the same loaded models)
+    assert.equal(runtime.loads(), 3);
   });
 });

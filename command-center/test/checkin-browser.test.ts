@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,7 @@ import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { fastifyHelmet } from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { CSP_DIRECTIVES } from '../src/app.js';
 import { issueCheckin } from '../src/checkin/requests.js';
@@ -22,6 +23,14 @@ const CHROMIUM = '/usr/bin/chromium';
 const UI_DIR = fileURLToPath(new URL('../ui', import.meta.url));
 const SECRET = randomBytes(32);
 const FIX = { latitude: 31.2304, longitude: 121.4737, accuracy: 15 };
+const SHOTS = fileURLToPath(new URL('../../test-artifacts/ui/', import.meta.url));
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Serious and critical axe-core findings (axe evaluated from node_modules, outside the page's CSP). */
+async function axeFindings(page: Page): Promise<string[]> {
+  await page.evaluate(`${AXE};0`);
+  return page.evaluate(`axe.run(document).then((r) => r.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => v.id + ': ' + v.help))`);
+}
 
 // ARCHITECTURE.md "Running it": find the program or skip with the reason; under CI=true a missing one fails.
 const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (install the chromium package)`;
@@ -55,6 +64,7 @@ describe('the check-in page in a real browser with a fake camera and location', 
   before(async () => {
     if (missing) throw new Error(`CI=true and ${missing}`);
     dir = mkdtempSync(join(tmpdir(), 'vigil-checkin-'));
+    mkdirSync(SHOTS, { recursive: true });
     const publicDir = join(dir, 'public');
     // Only the check-in entry, so this test does not wait for (or depend on) the whole UI build.
     await build({
@@ -100,13 +110,17 @@ describe('the check-in page in a real browser with a fake camera and location', 
     await page.getByRole('button', { name: '开始签到' }).waitFor();
     assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
     await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('button', { name: 'Start check-in' }).waitFor();
+    assert.deepEqual(await axeFindings(page), [], 'axe on the first step');
+    await page.screenshot({ path: join(SHOTS, 'checkin-start.png') });
     await page.getByRole('button', { name: 'Start check-in' }).click();
     await page.getByTestId('prompt').filter({ hasText: 'Look straight at the camera' }).waitFor();
     await page.getByTestId('prompt').filter({ hasText: 'turn your head to your LEFT' }).waitFor();
     await page.getByTestId('result').waitFor({ timeout: 60_000 });
     const title = await page.getByTestId('result-title').textContent();
     const text = await page.getByTestId('result-text').textContent();
-    await page.screenshot({ path: join(tmpdir(), 'vigil-checkin-result.png') });
+    await page.screenshot({ path: join(SHOTS, 'checkin-answer.png') });
+    assert.deepEqual(await axeFindings(page), [], 'axe on the answer');
     assert.ok(title === 'Checked in' || title === 'Received', `${title}: ${text}`);
     assert.doesNotMatch(text ?? '', /score|threshold/);
     const { rows } = await db.pool.query<{ result: string; lat: number; lon: number; acc_m: number; face_match_score: number; challenge_met: boolean; challenge_turn_deg: number | null; reason: string | null }>(

@@ -11,6 +11,7 @@ import { registerDevice } from '@vigil/broker';
 import { startCameras, type CameraSim } from '@vigil/device-sim';
 import { newId } from '@vigil/schemas';
 import { currentTotp, startCommandCenter, type CommandCenter } from '../src/index.js';
+import { readNotifyConfig } from '../src/notifications/index.js';
 import { insertAlert, sampleAlert, startTestBroker, startTestDb, testLogger } from './helpers.js';
 import { addUser, seedBasicTree, TEST_PASSWORD, type TestUser } from './auth-helpers.js';
 
@@ -74,6 +75,10 @@ describe('command centre extra views in a real browser', { skip }, () => {
       if (m.type() === 'error' && !(signedOut.has(user.username) && m.text().includes('status of 401'))) consoleErrors.push(`${user.username}: ${m.text()}`);
     });
     page.on('pageerror', (e) => consoleErrors.push(`${user.username}: ${e.message}`));
+    // Name the address of each refused request (the console message does not).
+    page.on('response', (r) => {
+      if (r.status() >= 400 && !(signedOut.has(user.username) && r.status() === 401)) consoleErrors.push(`${user.username}: ${r.status()} ${r.url()}`);
+    });
     await page.goto(`${base}/api/health`);
     const body = JSON.stringify({ username: user.username, password: TEST_PASSWORD, ...(totp ? { totp } : {}) });
     const status = await page.evaluate(`fetch('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: ${JSON.stringify(body)} }).then((r) => r.status)`);
@@ -101,7 +106,9 @@ describe('command centre extra views in a real browser', { skip }, () => {
     if (staleBuild()) execFileSync('npx', ['vite', 'build'], { cwd: PKG_DIR, stdio: 'ignore' });
     db = await startTestDb();
     broker = await startTestBroker();
-    center = await startCommandCenter({ port: 0, host: '127.0.0.1', pool: db.pool, mqttUrl: broker.url, publicDir: PUBLIC_DIR, logger: testLogger, ffmpegPath: ffmpegInstaller.path });
+    // As `npm start` runs it: in-app notifications on (the shell follows their feed), live video through ffmpeg.
+    const notify = readNotifyConfig({ VIGIL_NOTIFY_LINK_SECRET: 'a-link-secret-of-at-least-32-characters!' });
+    center = await startCommandCenter({ port: 0, host: '127.0.0.1', pool: db.pool, mqttUrl: broker.url, publicDir: PUBLIC_DIR, logger: testLogger, ffmpegPath: ffmpegInstaller.path, notify });
     base = `http://127.0.0.1:${center.port}`;
     await seed(db.pool);
     // A simulated RTSP camera behind cam-01, relayed by the command centre as MPEG-1 for JSMpeg.

@@ -109,8 +109,14 @@ describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, 
     await addUser(db.pool, { id: 'off-far', role: 'officer', orgUnit: 'unit-p1' });
     // near is 1 km from the breach, far 10 km: near is the suggestion.
     await db.pool.query(`INSERT INTO officer_positions (user_id, lat, lon, at, available) VALUES ('off-near', 30.259, 120.15, now(), true), ('off-far', 30.34, 120.15, now(), true)`);
+    // Notifications: high alerts of prison 1 go to off-near in the app (the officer's banner).
+    await db.pool.query(
+      `INSERT INTO notification_policies (id, name_en, name_zh, site_id, min_severity, recipients, channels, escalation)
+       VALUES ('p1-officer', 'Prison 1 to the officer', '一监通知民警', 'prison-1', 'high', $1, $2, '[]')`,
+      [JSON.stringify([{ kind: 'user', id: 'off-near' }]), ['in-app']],
+    );
     const notify = readNotifyConfig({ VIGIL_NOTIFY_LINK_SECRET: LINK_SECRET });
-    center = await startCommandCenter({ port: 0, host: '127.0.0.1', pool: db.pool, mqttUrl: broker.url, publicDir: PUBLIC_DIR, logger: testLogger, notify });
+    center = await startCommandCenter({ port: 0, host: '127.0.0.1', pool: db.pool, mqttUrl: broker.url, publicDir: PUBLIC_DIR, logger: testLogger, notify, notifyTimings: { pollMs: 50 } });
     await center.alertFeed.whenSubscribed();
     base = `http://127.0.0.1:${center.port}`;
     publisher = await connectPublisher(broker.url);
@@ -345,6 +351,19 @@ describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, 
     await mine.getByRole('button', { name: 'Close with disposition' }).click();
     await mine.waitFor({ state: 'detached' });
     await p.getByText('Nothing is dispatched to you now.').waitFor();
+
+    // A new alert routed to the officer in the app: a banner whose "Open" leads to the alert with its actions.
+    const next = sampleAlert({ site: 'prison-1', dev: 'tag-0103', subject: undefined, severity: 'high', title: { en: 'Strap tamper: tag-0103', 'zh-CN': '腕带被破坏：tag-0103' } });
+    await raise(next);
+    // (The message is written in the officer's contact language: Chinese unless one is set.)
+    const toast = p.getByTestId('inbox').getByRole('alert').filter({ hasText: /Strap tamper|腕带被破坏/ });
+    await toast.waitFor();
+    await shot(p, 'notification-banner');
+    await toast.getByRole('button', { name: 'Open' }).click();
+    const opened = p.locator(`[data-testid="notify-view"] [data-alert-id="${next.id}"]`);
+    await opened.getByRole('button', { name: 'Accept dispatch' }).waitFor();
+    await opened.getByRole('button', { name: 'Acknowledge' }).click();
+    await opened.getByText('Acknowledged').waitFor();
 
     const manifest = (await (await fetch(`${base}/manifest.webmanifest`)).json()) as { icons: { src: string }[]; start_url: string };
     assert.equal(manifest.start_url, '/#/mine');

@@ -95,6 +95,9 @@ type Strings = {
   shortcutsHeading: string;
   shortcuts: [string, string][];
   close: string;
+  dismiss: string;
+  inboxLabel: string;
+  allowNotifications: string;
   open: string;
   acknowledged: (title: string) => string;
   newCritical: (title: string) => string;
@@ -285,6 +288,9 @@ export const messages: Record<Lang, Strings> = {
       ['Esc', '关闭帮助 / 返回队列'],
     ],
     close: '关闭',
+    dismiss: '知道了',
+    inboxLabel: '我的通知',
+    allowNotifications: '允许系统通知',
     open: '打开',
     acknowledged: (title) => `已确认：${title}`,
     newCritical: (title) => `新的紧急告警：${title}`,
@@ -468,6 +474,9 @@ export const messages: Record<Lang, Strings> = {
       ['Esc', 'Close the help / back to the queue'],
     ],
     close: 'Close',
+    dismiss: 'Dismiss',
+    inboxLabel: 'My notifications',
+    allowNotifications: 'Allow system notifications',
     open: 'Open',
     acknowledged: (title) => `Acknowledged: ${title}`,
     newCritical: (title) => `New critical alert: ${title}`,

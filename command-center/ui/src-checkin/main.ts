@@ -115,34 +115,23 @@ async function load(): Promise<void> {
 /** Look, turn, send: the whole check-in once the subject taps Start. */
 async function run(status: Status): Promise<void> {
   const where = locate(15_000);
+  let frames: { selfie: Frame; after: Frame[] };
   try {
     stream = await openCamera();
+    video = el('video', { autoplay: true, muted: true, playsInline: true, className: 'mirror', testid: 'video' });
+    video.srcObject = stream;
+    await video.play().catch(() => undefined);
+    frames = await capture(video, status.challenge);
   } catch {
     return show({ step: 'problem', text: 'cameraDenied', retry: true });
-  }
-  video = el('video', { autoplay: true, muted: true, playsInline: true, className: 'mirror', testid: 'video' });
-  video.srcObject = stream;
-  await video.play().catch(() => undefined);
-  let selfie: Frame;
-  let after: Frame[];
-  try {
-    for (let n = LOOK_SECONDS; n > 0; n--) {
-      show({ step: 'look', n });
-      await sleep(1000);
-    }
-    // The sharpest of a short burst is the selfie the face is judged on.
-    selfie = sharpest([await grab(video), ...(await burst(video, 2, 150))]);
-    show({ step: 'turn', challenge: status.challenge });
-    await sleep(600);
-    after = await burst(video, TURN_FRAMES, TURN_EVERY_MS);
   } finally {
     closeCamera(stream);
   }
   const fix = await where;
   show({ step: 'sending', noLocation: !fix });
   const form = new FormData();
-  form.append('selfie', selfie.jpeg, 'selfie.jpg');
-  for (const [i, f] of after.entries()) form.append('after', f.jpeg, `after-${i}.jpg`);
+  form.append('selfie', frames.selfie.jpeg, 'selfie.jpg');
+  for (const [i, f] of frames.after.entries()) form.append('after', f.jpeg, `after-${i}.jpg`);
   form.append('challenge', status.challenge);
   if (fix) {
     form.append('lat', String(fix.coords.latitude));
@@ -152,11 +141,28 @@ async function run(status: Status): Promise<void> {
   try {
     const res = await fetch(api, { method: 'POST', body: form, cache: 'no-store' });
     const json = (await res.json()) as Answer & { code?: string };
-    if (!res.ok) return show({ step: 'problem', code: json.code ?? '', retry: false });
+    // A 5xx leaves the link unused: the subject may try again.
+    if (!res.ok) return show({ step: 'problem', code: json.code ?? '', retry: res.status >= 500 });
     show({ step: 'done', answer: json, noLocation: !fix });
   } catch {
-    show({ step: 'problem', text: 'network', retry: false });
+    show({ step: 'problem', text: 'network', retry: true });
   }
+}
+
+/** The countdown and the selfie (sharpest of a short burst), then the prompt and the frames after it. */
+async function capture(v: HTMLVideoElement, challenge: Challenge): Promise<{ selfie: Frame; after: Frame[] }> {
+  for (let waited = 0; v.videoWidth === 0; waited += 100) {
+    if (waited > 10_000) throw new Error('the camera sends no picture');
+    await sleep(100);
+  }
+  for (let n = LOOK_SECONDS; n > 0; n--) {
+    show({ step: 'look', n });
+    await sleep(1000);
+  }
+  const selfie = sharpest([await grab(v), ...(await burst(v, 2, 150))]);
+  show({ step: 'turn', challenge });
+  await sleep(600);
+  return { selfie, after: await burst(v, TURN_FRAMES, TURN_EVERY_MS) };
 }
 
 render();

@@ -185,7 +185,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     handler.handle(topic, payload).catch((err: unknown) => log.error({ err, topic }, 'command handling failed / 命令处理失败'));
   });
 
-  const forwarder = new Forwarder(queue, client, { inflight: config.queue.inflight, ratePerS: config.broker.max_publish_rate, permit, onRefused, log });
+  // A message handed to the link is never dropped, so with a window as large as the queue a full queue
+  // could only drop what arrives next, alarms included (found by e2e/fault): keep half the queue out of it.
+  const inflight = Math.max(1, Math.min(config.queue.inflight, Math.floor(config.queue.max_messages / 2)));
+  const forwarder = new Forwarder(queue, client, { inflight, ratePerS: config.broker.max_publish_rate, permit, onRefused, log });
   forwarder.start();
   await host.start(config.drivers);
   void subscribe(host.devices());

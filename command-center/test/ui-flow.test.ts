@@ -254,6 +254,8 @@ describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, 
     await p.getByText('Your session has ended; please sign in again.').waitFor();
     await signIn(p, other);
     await p.locator(`[data-testid="alert-detail"][data-alert-id="${elsewhere.id}"]`).waitFor();
+    await p.keyboard.press('a'); // the shortcut works in the detail too
+    await p.getByTestId('detail-state').filter({ hasText: 'Acknowledged' }).waitFor();
   });
 
   test('an administrator without a second factor sets one up at sign-in (QR code and key), then is in', async () => {

@@ -282,7 +282,7 @@ export const messages: Record<Lang, Strings> = {
     shortcuts: [
       ['j / n', '下一条告警'],
       ['k', '上一条告警'],
-      ['a', '确认所选告警'],
+      ['a', '确认所选告警（详情页：确认本告警）'],
       ['Enter', '打开所选告警详情'],
       ['?', '显示或隐藏本帮助'],
       ['Esc', '关闭帮助 / 返回队列'],
@@ -468,7 +468,7 @@ export const messages: Record<Lang, Strings> = {
     shortcuts: [
       ['j / n', 'Next alert'],
       ['k', 'Previous alert'],
-      ['a', 'Acknowledge the selected alert'],
+      ['a', 'Acknowledge the selected alert (in the detail: this alert)'],
       ['Enter', 'Open the selected alert'],
       ['?', 'Show or hide this help'],
       ['Esc', 'Close the help / back to the queue'],

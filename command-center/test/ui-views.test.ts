@@ -165,6 +165,12 @@ describe('command centre extra views in a real browser', { skip }, () => {
     await page.getByTestId('track-at').filter({ hasText: 'Fix 1 of 5' }).waitFor();
     await page.keyboard.press('ArrowRight');
     await page.getByTestId('track-at').filter({ hasText: 'Fix 2 of 5' }).waitFor();
+    await page.getByRole('button', { name: 'Replay' }).click();
+    await page.getByTestId('track-at').filter({ hasText: 'Fix 5 of 5' }).waitFor();
+    await page.getByRole('button', { name: 'Replay' }).waitFor(); // stopped at the end
+    await page.getByLabel('Time along the track').focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.getByTestId('track-at').filter({ hasText: 'Fix 4 of 5' }).waitFor();
     await shot(page, 'map');
   });
 

@@ -22,6 +22,10 @@ export const mapText: Record<Lang, {
   trackEmpty: string;
   trackAt: (i: number, n: number, time: string) => string;
   trackSlider: string;
+  trackWindow: string;
+  lastHours: (h: number) => string;
+  play: string;
+  pause: string;
   zones: string;
   exclusion: string;
   inclusion: string;
@@ -68,6 +72,10 @@ export const mapText: Record<Lang, {
     trackEmpty: 'No fixes in the last 24 hours.',
     trackAt: (i, n, time) => `Fix ${i} of ${n} · ${time}`,
     trackSlider: 'Time along the track',
+    trackWindow: 'Period',
+    lastHours: (h) => (h < 48 ? `Last ${h} h` : `Last ${h / 24} days`),
+    play: 'Replay',
+    pause: 'Pause',
     zones: 'Zones',
     exclusion: 'Exclusion',
     inclusion: 'Inclusion',
@@ -114,6 +122,10 @@ export const mapText: Record<Lang, {
     trackEmpty: '最近 24 小时没有定位点。',
     trackAt: (i, n, time) => `第 ${i} / ${n} 个定位点 · ${time}`,
     trackSlider: '轨迹时间',
+    trackWindow: '时段',
+    lastHours: (h) => (h < 48 ? `最近 ${h} 小时` : `最近 ${h / 24} 天`),
+    play: '回放',
+    pause: '暂停',
     zones: '电子围栏',
     exclusion: '禁入区',
     inclusion: '限定区',

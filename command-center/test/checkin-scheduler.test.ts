@@ -2,11 +2,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
+import { buildApp } from '../src/app.js';
+import { createAlertHub } from '../src/alert-feed.js';
+import { createScopeCache } from '../src/access/scope.js';
+import { DEFAULT_SECURITY, makeContext } from '../src/context.js';
 import { plannedSlots } from '../src/checkin/plan.js';
+import { checkinRequestRoutes } from '../src/routes/checkin-requests.js';
 import { scheduleCheckins, type CheckinLink } from '../src/checkin/scheduler.js';
 import { verifyCheckinToken } from '../src/checkin/token.js';
 import { seedSubjects } from './checkin-helpers.js';
-import { startTestDb } from './helpers.js';
+import { addUser, login } from './auth-helpers.js';
+import { startTestDb, testLogger } from './helpers.js';
 
 const SECRET = randomBytes(32);
 const DAY = Date.UTC(2026, 10, 26); // a Thursday, 00:00 UTC
@@ -79,11 +85,40 @@ describe('the check-in scheduler on the embedded database', () => {
       assert.equal((await scheduler.tick(at(9, 30))).missed, 0, 'raised once');
       // An officer's request now.
       const now = await scheduler.issueNow('s-1', at(10));
-      assert.equal(now?.kind, 'manual');
-      assert.equal(sent.at(-1)?.requestId, now?.requestId);
+      assert.equal(now?.link.kind, 'manual');
+      assert.equal(now?.sent, true);
+      assert.equal(sent.at(-1)?.requestId, now?.link.requestId);
       assert.equal(await scheduler.issueNow('nobody', at(10)), undefined);
     } finally {
       scheduler.stop();
+    }
+  });
+
+  test('officers see the requests of their own subjects with the challenge outcome, and can ask one of them now', async () => {
+    const officer = await addUser(db.pool, { id: 'off-1', role: 'officer', orgUnit: 'moj' });
+    await db.pool.query(`UPDATE subjects SET officer_id = 'off-1' WHERE id = 's-1'`);
+    const sent: CheckinLink[] = [];
+    const scheduler = scheduleCheckins({ pool: db.pool, tokenSecret: SECRET, baseUrl: 'https://vigil.test', tickMs: 0, plans: () => [], send: async (l) => void sent.push(l) });
+    const app = await buildApp({ pool: db.pool, alertFeed: createAlertHub(), logger: testLogger });
+    // As app.ts would register it (with the app's own context).
+    await app.register(checkinRequestRoutes, { ctx: makeContext(db.pool, createScopeCache(db.pool, 0), DEFAULT_SECURITY), scheduler });
+    try {
+      const cookie = await login(app, officer);
+      const ask = await app.inject({ method: 'POST', url: '/api/subjects/s-1/checkin-requests', headers: { cookie } });
+      assert.equal(ask.statusCode, 201, ask.body);
+      const issued = ask.json<{ id: string; sent: boolean }>();
+      assert.equal(issued.sent, true);
+      assert.equal(sent.at(-1)?.requestId, issued.id);
+      assert.equal((await app.inject({ method: 'POST', url: '/api/subjects/s-2/checkin-requests', headers: { cookie } })).statusCode, 404, 'not their subject');
+      const list = (await app.inject({ url: '/api/checkin-requests', headers: { cookie } })).json<{ requests: Array<{ id: string; subject: string; kind: string; result: string | null }> }>();
+      assert.ok(list.requests.length >= 2);
+      assert.ok(list.requests.every((r) => r.subject === 's-1'), 'only their subject');
+      assert.equal(list.requests[0]!.id, issued.id);
+      assert.equal(list.requests.find((r) => r.kind === 'scheduled')?.result, 'pass');
+      assert.equal((await app.inject({ url: '/api/checkin-requests' })).statusCode, 401);
+    } finally {
+      scheduler.stop();
+      await app.close();
     }
   });
 });

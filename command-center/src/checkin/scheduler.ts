@@ -53,8 +53,8 @@ export interface ScheduleCheckinsOptions {
 export interface CheckinScheduler {
   /** One pass at `nowMs`: issue due slots, send unsent links, raise missed check-ins. */
   tick(nowMs: number): Promise<{ issued: number; sent: number; missed: number }>;
-  /** Ask a subject now (an officer's on-demand request). */
-  issueNow(subject: string, nowMs: number): Promise<CheckinLink | undefined>;
+  /** Ask a subject now (an officer's on-demand request); undefined for an unknown or archived subject. */
+  issueNow(subject: string, nowMs: number): Promise<{ link: CheckinLink; sent: boolean } | undefined>;
   stop(): void;
 }
 
@@ -172,8 +172,8 @@ export function scheduleCheckins(opts: ScheduleCheckinsOptions): CheckinSchedule
     async issueNow(subject, nowMs) {
       const r = await issueCheckin(pool, opts.tokenSecret, { subject, kind: 'manual', slot: `manual:${nowMs}`, nowMs, dueMs, graceMs, deviceId });
       if (!r) return undefined;
-      await deliver(r.request);
-      return linkOf(r.request);
+      const sent = await deliver(r.request);
+      return { link: linkOf(r.request), sent };
     },
     stop() {
       if (timer) clearInterval(timer);

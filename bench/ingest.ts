@@ -9,7 +9,10 @@
  *
  * Settings (environment): VIGIL_BENCH_FIXES (default 100 000), VIGIL_BENCH_PUBLISHERS
  * (processes, default 4), VIGIL_BENCH_DEVICES (per process, default 10),
- * VIGIL_BENCH_WINDOW (QoS 1 messages in flight per device client, default 100);
+ * VIGIL_BENCH_WINDOW (QoS 1 messages in flight per device client, default 100),
+ * VIGIL_BENCH_PUBLISHER (`raw`, default: packets encoded up front and written to
+ * each device's socket, lib/raw-fix-publisher.ts; `mqttjs`: one mqtt.js client per
+ * device, lib/fix-publisher.ts — the same MQTT on the wire, more publisher CPU);
  * VIGIL_INGEST_BATCH_MAX_ROWS, VIGIL_INGEST_FLUSH_INTERVAL_MS and VIGIL_INGEST_WRITE_METHOD go to ingest.
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
@@ -43,6 +46,9 @@ const FIXES = intSetting('VIGIL_BENCH_FIXES', 100_000);
 const PUBLISHERS = intSetting('VIGIL_BENCH_PUBLISHERS', 4);
 const DEVICES = intSetting('VIGIL_BENCH_DEVICES', 10);
 const WINDOW = intSetting('VIGIL_BENCH_WINDOW', 100);
+const PUBLISHER = process.env.VIGIL_BENCH_PUBLISHER ?? 'raw';
+if (PUBLISHER !== 'raw' && PUBLISHER !== 'mqttjs') throw new Error(`VIGIL_BENCH_PUBLISHER must be raw or mqttjs, got ${JSON.stringify(PUBLISHER)}`);
+const PUBLISHER_FILE = PUBLISHER === 'raw' ? './lib/raw-fix-publisher.ts' : './lib/fix-publisher.ts';
 const SITE = 'bench';
 const DEVICE_SECRET = 'bench-device-secret-0123456789';
 const INGEST_SECRET = 'bench-ingest-secret-0123456789';
@@ -114,7 +120,7 @@ async function startPublishers(brokerUrl: string, t0Ms: number): Promise<ChildPr
         windowPerClient: WINDOW,
         t0Ms: t0Ms + p * 1_000,
       };
-      const child = fork(fileURLToPath(new URL('./lib/fix-publisher.ts', import.meta.url)), [JSON.stringify(spec)], {
+      const child = fork(fileURLToPath(new URL(PUBLISHER_FILE, import.meta.url)), [JSON.stringify(spec)], {
         execArgv: ['--import', 'tsx'],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
@@ -227,7 +233,7 @@ function printTable(results: Figures[], copyRate: number): void {
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const out = rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
-  process.stdout.write(`\nIngest benchmark: ${FIXES} tag fixes, ${PUBLISHERS} publisher processes × ${DEVICES} devices, QoS 1, ${WINDOW} in flight per device\n`);
+  process.stdout.write(`\nIngest benchmark: ${FIXES} tag fixes, ${PUBLISHERS} ${PUBLISHER} publisher processes × ${DEVICES} devices, QoS 1, ${WINDOW} in flight per device\n`);
   process.stdout.write('Vigil broker in the bench process (auth + ACL, limits raised); ingest as its own process; fixes/s from the first publish to the last commit.\n\n');
   process.stdout.write(`${out}\n`);
   const real = results.find((r) => r.name.startsWith('PostgreSQL'));

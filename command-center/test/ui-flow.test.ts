@@ -231,6 +231,7 @@ describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, 
     await page.getByRole('heading', { name: '实时告警' }).waitFor();
     await page.getByTestId('filter-state').selectOption('all');
     await row(page, breach).getByTestId('alert-state').filter({ hasText: '已处置' }).waitFor();
+    assert.equal(await row(page, breach).getAttribute('aria-current'), 'true', 'the queue kept its selection while the alert was open');
     await shot(page, 'queue-zh');
   });
 

@@ -234,7 +234,7 @@ describe('command centre extra views in a real browser', { skip }, () => {
     assert.equal(totals.reduce((a, b) => a + b, 0), 5, 'every seeded alert counted once');
     assert.equal(await chart.locator('rect[data-key="zone.exclusion"]').count(), 3);
     assert.equal(await chart.locator('rect[data-key="gate.forced"]').count(), 1);
-    await chart.locator('figcaption').getByText('tag.battery_low', { exact: true }).waitFor();
+    await chart.locator('figcaption').getByText('Battery low', { exact: true }).waitFor();
     // The three exclusion alerts were acknowledged 45 s after they were raised.
     await page.locator('[data-testid="response-times"] tr[data-site="office-b"]').filter({ hasText: '45 s' }).waitFor();
     await page.locator('[data-testid="alarm-quality"] tr[data-site="office-b"]').waitFor();
@@ -312,15 +312,15 @@ describe('command centre extra views in a real browser', { skip }, () => {
     await open(page, 'devices');
     await page.getByRole('button', { name: '中文' }).click();
     const expect: Record<string, string[]> = {
-      devices: ['设备健康', '离线', '队列积压'],
+      devices: ['设备健康', '离线', '队列积压', '边缘代理'],
       map: ['地图', '监管对象', '电子围栏'],
-      dashboards: ['统计看板', '每小时告警数（按类型）', '告警质量（ISA-18.2）'],
+      dashboards: ['统计看板', '每小时告警数（按类型）', '告警质量（ISA-18.2）', '进入禁区', '电量低'],
       subjects: ['监管对象', '待审核签到', '案卷编号'],
       cameras: ['视频墙', '实时'],
     };
     for (const [id, texts] of Object.entries(expect)) {
       await open(page, id);
-      for (const text of texts) await page.getByTestId(`view-${id}`).getByText(text, { exact: false }).first().waitFor();
+      for (const text of texts) await page.getByTestId(`view-${id}`).getByText(text, { exact: false }).filter({ visible: true }).first().waitFor();
       await shot(page, `${id}-zh`);
     }
   });
@@ -387,7 +387,7 @@ async function seed(pool: Pool): Promise<void> {
     sampleAlert({ rule: 'zone.exclusion', site: 'office-b', dev: 'tag-0001', subject: 's-1', raised_ts: now - 2 * hour, last_ts: now - 2 * hour }),
     sampleAlert({ rule: 'zone.exclusion', site: 'office-b', dev: 'tag-0001', subject: 's-1', raised_ts: now - hour, last_ts: now - hour }),
     sampleAlert({ rule: 'zone.exclusion', site: 'office-b', dev: 'tag-0001', subject: 's-1', raised_ts: now - 600_000, last_ts: now - 600_000 }),
-    sampleAlert({ rule: 'tag.battery_low', severity: 'low', site: 'office-b', dev: 'tag-0001', subject: 's-1', raised_ts: now - hour, last_ts: now - hour }),
+    sampleAlert({ rule: 'battery.low', severity: 'low', site: 'office-b', dev: 'tag-0001', subject: 's-1', raised_ts: now - hour, last_ts: now - hour }),
     sampleAlert({ rule: 'gate.forced', severity: 'critical', site: 'prison-a', dev: 'gate-07', raised_ts: now - 3 * hour, last_ts: now - 3 * hour }),
   ];
   for (const a of alerts) {

@@ -257,6 +257,16 @@ describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, 
     await p.locator(`[data-testid="alert-detail"][data-alert-id="${elsewhere.id}"]`).waitFor();
     await p.keyboard.press('a'); // the shortcut works in the detail too
     await p.getByTestId('detail-state').filter({ hasText: 'Acknowledged' }).waitFor();
+
+    // Shelved: out of the queue until asked for.
+    await p.getByLabel('Reason').fill('Door under repair until the afternoon');
+    await p.getByRole('button', { name: 'Shelve', exact: true }).click();
+    await p.getByTestId('detail-state').filter({ hasText: 'Shelved' }).waitFor();
+    await p.keyboard.press('Escape');
+    await p.getByTestId('no-match').waitFor();
+    await p.getByTestId('show-hidden').check();
+    await row(p, elsewhere).getByTestId('alert-state').filter({ hasText: 'Shelved' }).waitFor();
+    await p.locator('[data-state="shelved"] .n').filter({ hasText: '1' }).waitFor();
   });
 
   test('an administrator without a second factor sets one up at sign-in (QR code and key), then is in', async () => {

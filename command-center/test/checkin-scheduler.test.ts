@@ -6,7 +6,7 @@ import { buildApp } from '../src/app.js';
 import { createAlertHub } from '../src/alert-feed.js';
 import { createScopeCache } from '../src/access/scope.js';
 import { DEFAULT_SECURITY, makeContext } from '../src/context.js';
-import { plannedSlots } from '../src/checkin/plan.js';
+import { loadCheckinPlans, plannedSlots } from '../src/checkin/plan.js';
 import { checkinRequestRoutes } from '../src/routes/checkin-requests.js';
 import { scheduleCheckins, type CheckinLink } from '../src/checkin/scheduler.js';
 import { verifyCheckinToken } from '../src/checkin/token.js';
@@ -116,6 +116,27 @@ describe('the check-in scheduler on the embedded database', () => {
       assert.equal(list.requests[0]!.id, issued.id);
       assert.equal(list.requests.find((r) => r.kind === 'scheduled')?.result, 'pass');
       assert.equal((await app.inject({ url: '/api/checkin-requests' })).statusCode, 401);
+
+      // The officer sets when s-1 is asked; the scheduler reads it on its next tick.
+      const plan = { times: ['07:30'], random: { perDay: 2, start: '08:00', end: '20:00', days: [1, 2, 3, 4, 5] }, timezone: 'UTC' };
+      const put = await app.inject({ method: 'PUT', url: '/api/subjects/s-1/checkin-plan', headers: { cookie }, payload: plan });
+      assert.equal(put.statusCode, 200, put.body);
+      assert.deepEqual((await app.inject({ url: '/api/subjects/s-1/checkin-plan', headers: { cookie } })).json(), { subject: 's-1', plan });
+      const badZone = await app.inject({ method: 'PUT', url: '/api/subjects/s-1/checkin-plan', headers: { cookie }, payload: { timezone: 'Mars/Olympus' } });
+      assert.equal(badZone.json<{ field: string }>().field, 'timezone');
+      const badTime = await app.inject({ method: 'PUT', url: '/api/subjects/s-1/checkin-plan', headers: { cookie }, payload: { times: ['25:00'] } });
+      assert.equal(badTime.statusCode, 400);
+      assert.equal((await app.inject({ method: 'PUT', url: '/api/subjects/s-2/checkin-plan', headers: { cookie }, payload: plan })).statusCode, 404);
+      assert.deepEqual(await loadCheckinPlans(db.pool), [{ ...plan, subject: 's-1' }]);
+      const fromDb = scheduleCheckins({ pool: db.pool, tokenSecret: SECRET, baseUrl: 'https://vigil.test', tickMs: 0, plans: () => loadCheckinPlans(db.pool), send: async (l) => void sent.push(l) });
+      const day2 = DAY + 86_400_000;
+      await fromDb.tick(day2 + 7 * 3_600_000);
+      assert.equal((await fromDb.tick(day2 + 7.5 * 3_600_000 + 1000)).issued, 1, 'the 07:30 request');
+      const random = plannedSlots({ ...plan, subject: 's-1' }, day2 + 8 * 3_600_000, day2 + 20 * 3_600_000, 'UTC', SECRET);
+      assert.equal(random.length, 2);
+      for (const r of random) assert.equal((await fromDb.tick(r.atMs + 1000)).issued, 1, `the random one at ${new Date(r.atMs).toISOString()}`);
+      assert.equal((await app.inject({ method: 'DELETE', url: '/api/subjects/s-1/checkin-plan', headers: { cookie } })).statusCode, 204);
+      assert.deepEqual(await loadCheckinPlans(db.pool), []);
     } finally {
       scheduler.stop();
       await app.close();

@@ -1,5 +1,5 @@
 export { scheduleCheckins, checkinSmsText, type ScheduleCheckinsOptions, type CheckinScheduler, type CheckinLink } from './scheduler.js';
-export { plannedSlots, type CheckinPlan, type PlannedSlot } from './plan.js';
+export { plannedSlots, loadCheckinPlans, saveCheckinPlan, type CheckinPlan, type PlannedSlot, type StoredPlan } from './plan.js';
 export { issueCheckin, type CheckinRequest, type IssuedCheckin, type IssueInput } from './requests.js';
 export { createCheckinService, type CheckinService, type CheckinServiceOptions, type CheckinUpload, type CheckinAnswer, type CheckinStatus } from './service.js';
 export { signCheckinToken, verifyCheckinToken } from './token.js';

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { Pool } from 'pg';
 import { nextDailyTime, nextWindow, windowAt, type Schedule, type Window } from '@vigil/analytics';
 
 /** When one subject is asked to check in. */
@@ -52,4 +53,28 @@ export function plannedSlots(plan: CheckinPlan, fromMs: number, toMs: number, tz
 
 function fraction(secret: Buffer, what: string): number {
   return createHmac('sha256', secret).update(`vigil/checkin-random/v1|${what}`).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+/** The stored shape of a plan (`checkin_plans.plan`, migration 037): a plan without its subject. */
+export type StoredPlan = Omit<CheckinPlan, 'subject'>;
+
+/** Every plan of a subject who is not archived: what `scheduleCheckins` asks for on each tick. */
+export async function loadCheckinPlans(pool: Pool): Promise<CheckinPlan[]> {
+  const { rows } = await pool.query<{ subject_id: string; plan: StoredPlan }>(
+    `SELECT p.subject_id, p.plan FROM checkin_plans p JOIN subjects s ON s.id = p.subject_id WHERE s.archived_at IS NULL ORDER BY p.subject_id`,
+  );
+  return rows.map((r) => ({ ...r.plan, subject: r.subject_id }));
+}
+
+/** Set (or, with null, remove) a subject's plan. */
+export async function saveCheckinPlan(pool: Pool, subject: string, plan: StoredPlan | null, by: string): Promise<void> {
+  if (plan === null) {
+    await pool.query('DELETE FROM checkin_plans WHERE subject_id = $1', [subject]);
+    return;
+  }
+  await pool.query(
+    `INSERT INTO checkin_plans (subject_id, plan, updated_by) VALUES ($1, $2, $3)
+     ON CONFLICT (subject_id) DO UPDATE SET plan = EXCLUDED.plan, updated_by = EXCLUDED.updated_by, updated_at = now()`,
+    [subject, JSON.stringify(plan), by],
+  );
 }

@@ -174,6 +174,8 @@ describe('remote check-in: the public endpoint with the real face models', () =>
       const used = await real.inject({ method: 'GET', url: `/api/checkin/${token}` });
       assert.equal(used.json<{ code: string }>().code, 'VIGIL_CHECKIN_LINK_USED');
       assert.equal((await real.inject({ method: 'GET', url: '/api/checkins' })).statusCode, 401);
+      const api = (await real.inject({ url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { security?: unknown[] }>> }>();
+      assert.deepEqual(api.paths['/api/checkin/{token}']?.post?.security, [], 'documented as public');
     } finally {
       await real.close();
     }

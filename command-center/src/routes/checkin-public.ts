@@ -50,7 +50,7 @@ export const checkinPublicRoutes: FastifyPluginAsync<CheckinPublicRoutesOptions>
 
   app.get<{ Params: { token: string } }>(
     '/api/checkin/:token',
-    { config: { auth: 'public' }, schema: { params: Params } },
+    { config: { auth: 'public' }, schema: { tags: ['checkin'], summary: 'The challenge and deadline of a check-in link (subjects; the token is the credential)', security: [], params: Params } },
     async (req, reply) => {
       void reply.header('cache-control', 'no-store');
       return service.status(req.params.token, Date.now());
@@ -59,7 +59,11 @@ export const checkinPublicRoutes: FastifyPluginAsync<CheckinPublicRoutesOptions>
 
   app.post<{ Params: { token: string }; Body: FormPart[] }>(
     '/api/checkin/:token',
-    { config: { auth: 'public' }, bodyLimit: maxBytes, schema: { params: Params } },
+    {
+      config: { auth: 'public' },
+      bodyLimit: maxBytes,
+      schema: { tags: ['checkin'], summary: 'Answer a check-in link: multipart selfie, after (repeated), lat, lon, acc_m, challenge', security: [], consumes: ['multipart/form-data'], params: Params },
+    },
     async (req, reply) => {
       void reply.header('cache-control', 'no-store');
       if (!Array.isArray(req.body)) throw new CheckinError('VIGIL_CHECKIN_INPUT', 'send multipart/form-data', 'body');

@@ -217,6 +217,8 @@ describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, 
     const steps = page.locator('[data-testid="timeline"] li');
     await page.locator('[data-testid="timeline"] li[data-to="resolved"]').waitFor();
     assert.deepEqual(await steps.evaluateAll((els) => els.map((e) => e.getAttribute('data-to'))), ['acknowledged', 'dispatched', 'on_scene', 'resolved']);
+    // The evidence on the offline map: the track of the fixes drawn over the bundled outlines.
+    await page.locator('[data-testid="evidence-map"] .track-line').waitFor({ state: 'attached' });
     await shot(page, 'detail');
   });
 
@@ -351,6 +353,7 @@ describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, 
     await p.getByTestId('alert-detail').waitFor();
     await p.getByRole('heading', { name: 'Timeline' }).waitFor();
     assert.ok((await p.evaluate('document.documentElement.scrollWidth')) as number <= 390, 'detail: no sideways scrolling at 390 px');
+    await p.locator('[data-testid="evidence-map"] .track-line').waitFor({ state: 'attached' });
     await shot(p, 'detail-phone');
     await p.goBack();
     await mine.getByRole('button', { name: 'Arrived' }).click();

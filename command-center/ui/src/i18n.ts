@@ -119,6 +119,8 @@ type Strings = {
   colLon: string;
   colAcc: string;
   fixesMapLabel: (n: number) => string;
+  zoomIn: string;
+  zoomOut: string;
   eventsHeading: string;
   colType: string;
   colDetail: string;
@@ -310,7 +312,9 @@ export const messages: Record<Lang, Strings> = {
     colLat: '纬度',
     colLon: '经度',
     colAcc: '精度（米）',
-    fixesMapLabel: (n) => `${n} 个定位点的轨迹示意图`,
+    fixesMapLabel: (n) => `${n} 个定位点的轨迹地图`,
+    zoomIn: '放大',
+    zoomOut: '缩小',
     eventsHeading: '设备事件',
     colType: '类型',
     colDetail: '内容',
@@ -496,7 +500,9 @@ export const messages: Record<Lang, Strings> = {
     colLat: 'Latitude',
     colLon: 'Longitude',
     colAcc: 'Accuracy (m)',
-    fixesMapLabel: (n) => `Sketch of the track of ${n} fixes`,
+    fixesMapLabel: (n) => `Map of the track of ${n} fixes`,
+    zoomIn: 'Zoom in',
+    zoomOut: 'Zoom out',
     eventsHeading: 'Device events',
     colType: 'Type',
     colDetail: 'Detail',

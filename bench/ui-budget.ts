@@ -50,13 +50,18 @@ const css = assets.filter((a) => a.path.endsWith('.css'));
 const fonts = assets.filter((a) => a.path.endsWith('.woff2'));
 const other = assets.filter((a) => !js.includes(a) && !css.includes(a) && !fonts.includes(a));
 // What the first page load fetches: the scripts and module preloads index.html names; the rest is lazy (a view's import()).
-const html = readFileSync(join(PUBLIC_DIR, 'index.html'), 'utf8');
-const atStart = new Set([...html.matchAll(/(?:src|href)="\/([^"]+\.js)"/g)].map((m) => m[1]!));
+const scriptsOf = (page: string): Set<string> =>
+  new Set([...readFileSync(join(PUBLIC_DIR, page), 'utf8').matchAll(/(?:src|href)="\/([^"]+\.js)"/g)].map((m) => m[1]!));
+const atStart = scriptsOf('index.html');
 const initialJs = js.filter((a) => atStart.has(a.path));
+/** Other pages' own scripts (e.g. the subjects' check-in page), which the command centre never loads. */
+const otherEntries = new Map<string, string>();
+for (const page of readdirSync(PUBLIC_DIR).filter((f) => f.endsWith('.html') && f !== 'index.html')) for (const js of scriptsOf(page)) if (!atStart.has(js)) otherEntries.set(js, page);
 
 say('UI bytes (gzip -9):');
 for (const a of [...js].sort((x, y) => y.gzip - x.gzip)) {
-  const note = isMap(a) ? '  (map library, lazy)' : atStart.has(a.path) ? '  (loaded at start)' : '  (lazy: loaded by the view that needs it)';
+  const page = otherEntries.get(a.path);
+  const note = isMap(a) ? '  (map library, lazy)' : atStart.has(a.path) ? '  (loaded at start)' : page ? `  (${page} only)` : '  (lazy: loaded by the view that needs it)';
   say(`  ${a.path.padEnd(48)} ${kb(a.raw).padStart(8)} KB raw ${kb(a.gzip).padStart(8)} KB gzip${note}`);
 }
 say(`  JavaScript, all but the map ${kb(sum(appJs)).padStart(8)} KB gzip of ${BUDGET_KB} KB budget: ${sum(appJs) / 1024 <= BUDGET_KB ? 'within' : 'OVER'}`);

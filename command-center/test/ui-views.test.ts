@@ -177,7 +177,7 @@ describe('command centre extra views in a real browser', { skip }, () => {
   test('map: a prison is drawn on its floor plan with its devices marked online or offline', async () => {
     await page.getByTestId('map-site').selectOption('prison-north');
     await page.locator('[data-testid="map-base"][data-base="plan"]').waitFor();
-    await page.locator('[data-testid="map-canvas"] svg.vigil-plan [id="pn-a-main"][data-online="false"]').waitFor({ state: 'attached' });
+    await page.locator('[data-testid="map-canvas"] .leaflet-vigilBase-pane svg.vigil-plan [id="pn-a-main"][data-online="false"]').waitFor({ state: 'attached' }); // under the live layers
     await page.locator('[data-testid="map-canvas"] svg.vigil-plan [id="pn-cam-a"][data-online="true"]').waitFor({ state: 'attached' });
     await page.getByTestId('map-devices').filter({ hasText: '1 of 2 devices online' }).waitFor();
     await shot(page, 'map-floorplan');

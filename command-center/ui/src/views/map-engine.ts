@@ -77,6 +77,8 @@ export function createMap(el: HTMLElement, opts: { onClick: (lat: number, lon: n
   L.control.zoom({ zoomInTitle: opts.zoomIn, zoomOutTitle: opts.zoomOut }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
   map.setView([30.27, 120.15], 4);
+  // The base (plan, tiles or outlines) in its own pane under the live layers, whichever is added last.
+  map.createPane('vigilBase').style.zIndex = '250';
   let base: L.Layer | undefined;
   let planEl: SVGSVGElement | undefined;
   let planBounds: L.LatLngBounds | undefined;
@@ -109,17 +111,16 @@ export function createMap(el: HTMLElement, opts: { onClick: (lat: number, lon: n
         if (p) {
           planEl = p.el;
           planBounds = p.bounds;
-          base = L.svgOverlay(p.el, p.bounds, { interactive: false }).addTo(map);
+          base = L.svgOverlay(p.el, p.bounds, { interactive: false, pane: 'vigilBase' }).addTo(map);
           return;
         }
       }
       if (next.kind === 'tiles') {
-        base = L.tileLayer(next.url, { maxZoom: 20 }).addTo(map);
+        base = L.tileLayer(next.url, { maxZoom: 20, pane: 'vigilBase' }).addTo(map);
         return;
       }
       const geo = await loadCountries();
-      base = L.geoJSON(geo, { interactive: false, style: { color: '#5b6f84', weight: 1, fill: true, fillColor: '#1c2631', fillOpacity: 1 } }).addTo(map);
-      (base as L.GeoJSON).bringToBack();
+      base = L.geoJSON(geo, { interactive: false, pane: 'vigilBase', style: { color: '#5b6f84', weight: 1, fill: true, fillColor: '#1c2631', fillOpacity: 1 } }).addTo(map);
     },
     /** Mark the floor plan's devices (elements whose id is a device id) online or offline. */
     markDevices(online: Map<string, boolean | null>): void {

@@ -25,6 +25,7 @@ type Strings = {
   colRaised: string;
   colCount: string;
   countTimes: (n: number) => string;
+  age: (ms: number) => string;
   total: (n: number) => string;
   shown: (n: number, all: number) => string;
   devicesHeading: string;
@@ -189,6 +190,7 @@ export const messages: Record<Lang, Strings> = {
     colRaised: '发生时间',
     colCount: '次数',
     countTimes: (n) => `${n} 次`,
+    age: (ms) => (ms < 60_000 ? '不到 1 分钟前' : ms < 3_600_000 ? `${Math.floor(ms / 60_000)} 分钟前` : ms < 86_400_000 ? `${Math.floor(ms / 3_600_000)} 小时前` : `${Math.floor(ms / 86_400_000)} 天前`),
     total: (n) => `共 ${n} 条`,
     shown: (n, all) => `显示 ${n} / ${all} 条`,
     devicesHeading: '设备在线状态',
@@ -377,6 +379,7 @@ export const messages: Record<Lang, Strings> = {
     colRaised: 'Raised',
     colCount: 'Count',
     countTimes: (n) => (n === 1 ? '1 time' : `${n} times`),
+    age: (ms) => (ms < 60_000 ? 'under a minute ago' : ms < 3_600_000 ? `${Math.floor(ms / 60_000)} min ago` : ms < 86_400_000 ? `${Math.floor(ms / 3_600_000)} h ago` : `${Math.floor(ms / 86_400_000)} d ago`),
     total: (n) => (n === 1 ? '1 alert' : `${n} alerts`),
     shown: (n, all) => `${n} of ${all} shown`,
     devicesHeading: 'Devices connected',

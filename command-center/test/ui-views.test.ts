@@ -265,12 +265,19 @@ describe('command centre extra views in a real browser', { skip }, () => {
   });
 
   test('camera wall: the camera\'s live stream plays through JSMpeg, and stops on request', async () => {
+    const fall = sampleAlert({ rule: 'vision.person_down', severity: 'critical', site: 'prison-a', dev: 'cam-01', raised_ts: Date.now() - 120_000, last_ts: Date.now() - 120_000 });
+    delete fall.subject;
+    await insertAlert(db.pool, fall);
     await open(page, 'cameras');
     const tile = page.locator('[data-testid="camera-tile"][data-camera-id="cam-01"]');
     await tile.locator('canvas[aria-label="Live video of camera cam-01"]').waitFor();
     await page.locator('[data-testid="camera-tile"][data-camera-id="cam-01"][data-state="live"]').waitFor({ timeout: 60_000 });
     // At least three frames decoded (a CSS selector: the page's CSP refuses the eval behind waitForFunction).
     await page.locator('[data-camera-id="cam-01"]:not([data-frames="0"]):not([data-frames="1"]):not([data-frames="2"])').waitFor({ timeout: 30_000 });
+    // The camera's latest detection over its video, linked to the alert.
+    const badge = tile.getByTestId('camera-detection');
+    await badge.filter({ hasText: 'Person down' }).waitFor();
+    assert.equal(await badge.getAttribute('href'), `#/alerts/${fall.id}`);
     await shot(page, 'cameras');
     await tile.getByRole('button', { name: 'Stop: cam-01' }).click();
     await page.locator('[data-testid="camera-tile"][data-camera-id="cam-01"][data-state="stopped"]').waitFor();

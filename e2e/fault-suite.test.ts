@@ -21,7 +21,8 @@ test('under load, each fault in turn: acknowledged messages stored exactly once,
     report: (l) => void lines.push(l),
   });
   const table = formatTable(rows);
-  process.stdout.write(`${table}\n`);
+  const broker = rows.find((r) => r.fault.startsWith('broker'))!;
+  process.stdout.write(`${table}\nbroker kill, lost by when sent: ${JSON.stringify(broker.lostWhen)}\n`);
   const row = (prefix: string) => rows.find((r) => r.fault.startsWith(prefix))!;
   for (const r of rows) {
     assert.ok(r.sent > 0 && r.acked === r.sent, `${r.fault}: every publish acknowledged in the end\n${table}`);

@@ -39,6 +39,8 @@ export interface FaultRow {
   duplicated: number;
   /** Acknowledged, not stored, and not reported dropped by an edge agent. */
   lost: number;
+  /** Of the lost load messages: how many were sent before the fault, during it (queued by mqtt.js), and after its end. */
+  lostWhen: { before: number; during: number; after: number };
   /** Dropped by an edge agent at its queue limit, and reported in its agent.status. */
   droppedReported: number;
   alertsExpected: number;
@@ -60,6 +62,13 @@ interface Fault {
   alert(): Promise<string>;
   /** Resolves when the system has recovered from this fault (`alertDev`: who raised this window's alert). */
   recovered(tEnd: number, alertDev: string): Promise<void>;
+}
+
+interface Timing {
+  recoveryMs: number | null;
+  caughtUpMs: number | null;
+  begin: number;
+  end: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -143,7 +152,7 @@ export async function runFaultSuite(o: FaultSuiteOptions): Promise<FaultRow[]> {
     ];
     const chosen = o.only === undefined ? faults : faults.filter((f) => o.only!.some((p) => f.name.startsWith(p)));
     const expected = new Map<number, string>();
-    const timing = new Map<number, { recoveryMs: number | null; caughtUpMs: number | null }>();
+    const timing = new Map<number, Timing>();
     const setWindow = (w: number) => {
       l.setWindow(w);
       for (const e of edges) e.setWindow(w);
@@ -154,6 +163,7 @@ export async function runFaultSuite(o: FaultSuiteOptions): Promise<FaultRow[]> {
       setWindow(w);
       await sleep(o.steadyMs);
       o.report(`fault ${w}: ${f.name}`);
+      const tBegin = Date.now();
       await f.begin();
       await sleep(o.faultMs / 2);
       expected.set(w, await f.alert());
@@ -165,7 +175,7 @@ export async function runFaultSuite(o: FaultSuiteOptions): Promise<FaultRow[]> {
         const mine = [...l.log.values()].filter((r) => r.window === w && r.ackedAt !== undefined).map((r) => r.id);
         return (await storedById(pool, mine)).size === mine.length;
       }, o.settleTimeoutMs, 500);
-      timing.set(w, { recoveryMs: rec, caughtUpMs: caught ? Date.now() - tEnd : null });
+      timing.set(w, { recoveryMs: rec, caughtUpMs: caught ? Date.now() - tEnd : null, begin: tBegin, end: tEnd });
       const { rows: cause } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM device_events WHERE device_id = $1 AND type = 'tag.tamper'`, [expected.get(w)]);
       o.report(`  the tamper event of ${expected.get(w)} stored ${cause[0]!.n} time(s); its alert raised ${(await tamperAlerts(pool)).get(expected.get(w)!) ?? 0} time(s)`);
       o.report(`  recovered in ${rec === null ? 'never' : `${rec} ms`}; acknowledged messages ${caught ? `all stored after ${Date.now() - tEnd} ms` : 'NOT all stored'}`);
@@ -196,7 +206,7 @@ async function tally(
   edges: EdgeRun[],
   names: string[],
   expected: Map<number, string>,
-  timing: Map<number, { recoveryMs: number | null; caughtUpMs: number | null }>,
+  timing: Map<number, Timing>,
   fill: EdgeRun,
 ): Promise<FaultRow[]> {
   const all = [...load.log.values()];
@@ -215,9 +225,14 @@ async function tally(
     const edgeMine = edges.flatMap((e) => e.log.filter((r) => r.window === w && r.committed));
     let storedN = 0;
     let dup = 0;
+    const t = timing.get(w);
+    const lostWhen = { before: 0, during: 0, after: 0 };
     for (const r of acked) {
       const n = byId.get(r.id) ?? 0;
       if (n > 0) storedN++;
+      else if (t && r.sentAt < t.begin) lostWhen.before++;
+      else if (t && r.sentAt < t.end) lostWhen.during++;
+      else lostWhen.after++;
       dup += Math.max(0, n - 1);
     }
     for (const r of edgeMine) {
@@ -229,7 +244,6 @@ async function tally(
     const ackedN = acked.length + edgeMine.length;
     const dev = expected.get(w);
     const raised = dev === undefined ? 0 : (alerts.get(dev) ?? 0);
-    const t = timing.get(w);
     rows.push({
       fault: w === 0 ? 'baseline (no fault)' : names[w - 1]!,
       sent: mine.length + edgeMine.length,
@@ -237,6 +251,7 @@ async function tally(
       stored: storedN,
       duplicated: dup,
       lost: Math.max(0, ackedN - storedN - droppedReported),
+      lostWhen,
       droppedReported,
       alertsExpected: dev === undefined ? 0 : 1,
       alertsRaised: raised,

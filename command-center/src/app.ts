@@ -29,6 +29,8 @@ import { orgRoutes } from './routes/org.js';
 import { presenceRoutes } from './routes/presence.js';
 import { reportRoutes } from './routes/reports.js';
 import { ruleRoutes } from './routes/rules.js';
+import { checkinPublicRoutes } from './routes/checkin-public.js';
+import { checkinRequestRoutes } from './routes/checkin-requests.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { systemHealthRoutes } from './routes/system-health.js';
@@ -60,6 +62,8 @@ export interface BuildAppOptions {
   notifications?: { linkSecret: Buffer; inApp?: InAppChannel };
   /** Services shown on the health page (their `/healthz` and `/metrics`). */
   serviceEndpoints?: readonly ServiceEndpoint[];
+  /** Remote check-in: the link secret (derived per purpose, so the notification secret may be used); without it these routes are not served. */
+  checkin?: { tokenSecret: Buffer };
   /** Where the vision process keeps detection snapshots; without it snapshots are not served. */
   snapshotDir?: string;
 }
@@ -162,6 +166,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   });
   await app.register(presenceRoutes, { ctx });
   await app.register(checkinRoutes, { ctx });
+  if (opts.checkin) {
+    await app.register(checkinPublicRoutes, { pool: opts.pool, tokenSecret: opts.checkin.tokenSecret, logger });
+    await app.register(checkinRequestRoutes, { ctx });
+  }
   await app.register(trackRoutes, { ctx });
   await app.register(traceRoutes, { ctx });
   await app.register(dashboardRoutes, { ctx });

@@ -72,7 +72,7 @@ export async function startCommandCenter(opts: CommandCenterOptions): Promise<Co
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.serviceEndpoints ? { serviceEndpoints: opts.serviceEndpoints } : {}),
     ...(opts.snapshotDir !== undefined ? { snapshotDir: opts.snapshotDir } : {}),
-    ...(notify ? { notifications: { linkSecret: notify.config.linkSecret, inApp: notify.inApp } } : {}),
+    ...(notify ? { notifications: { linkSecret: notify.config.linkSecret, inApp: notify.inApp }, checkin: { tokenSecret: notify.config.linkSecret } } : {}),
   });
   const closeFeeds = async () => {
     // pending notifications stay in the outbox for the next start

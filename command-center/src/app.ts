@@ -167,7 +167,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(presenceRoutes, { ctx });
   await app.register(checkinRoutes, { ctx });
   if (opts.checkin) {
-    await app.register(checkinPublicRoutes, { pool: opts.pool, tokenSecret: opts.checkin.tokenSecret, logger });
+    await app.register(checkinPublicRoutes, { pool: opts.pool, tokenSecret: opts.checkin.tokenSecret, ...(opts.logger ? { logger: opts.logger } : {}) });
     await app.register(checkinRequestRoutes, { ctx });
   }
   await app.register(trackRoutes, { ctx });

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { check, deviceTopic, newMessage, Alert } from '@vigil/schemas';
 import { createPool } from '@vigil/ingest';
-import { createUser } from '@vigil/command-center';
 import { DEMO } from '@vigil/device-sim';
 import { startStack, type Stack } from '../scripts/stack/stack.js';
+import { addOperator, signIn } from './session.js';
 import { readSse } from './sse.js';
 
 const tag = DEMO.tags[0]!;
@@ -33,16 +33,9 @@ before(async () => {
     simFixIntervalMs: 1000,
     sink: (name, line) => void lines.push({ name, line }),
   });
-  const pool = createPool(stack.databaseUrl);
   const password = 'e2e operator password';
-  try {
-    await createUser(pool, { id: 'e2e-operator', username: 'e2e-operator', displayName: 'E2E operator', role: 'operator', orgUnitId: 'moj', password });
-  } finally {
-    await pool.end();
-  }
-  const login = await fetch(`${stack.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'e2e-operator', password }) });
-  assert.equal(login.status, 200);
-  cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+  await addOperator(stack.databaseUrl, 'e2e-operator', password);
+  cookie = await signIn(stack.httpUrl, 'e2e-operator', password);
 });
 
 after(async () => {
@@ -135,13 +128,7 @@ test('an unknown device and a wrong secret are refused by the broker', async () 
 test("the demo office's officers can sign in and see only their own caseload, with the devices they wear", async () => {
   assert.ok(stack.demoPeople.officerPassword, 'a fresh stack creates the demo officers and shows their password once');
   const officer = DEMO.officers[0]!;
-  const login = await fetch(`${stack.httpUrl}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: officer.id, password: stack.demoPeople.officerPassword }),
-  });
-  assert.equal(login.status, 200);
-  const officerCookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+  const officerCookie = await signIn(stack.httpUrl, officer.id, stack.demoPeople.officerPassword);
   const res = await fetch(`${stack.httpUrl}/api/subjects`, { headers: { cookie: officerCookie } });
   assert.equal(res.status, 200);
   const { subjects } = (await res.json()) as { subjects: { id: string; officer: string; devices: string[] }[] };

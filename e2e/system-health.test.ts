@@ -8,9 +8,9 @@ import mqtt from 'mqtt';
 import { deviceTopic, newMessage } from '@vigil/schemas';
 import { registerDevice } from '@vigil/broker';
 import { createPool } from '@vigil/ingest';
-import { createUser } from '@vigil/command-center';
 import { DEMO } from '@vigil/device-sim';
 import { startStack, type Stack } from '../scripts/stack/stack.js';
+import { addOperator, signIn } from './session.js';
 
 // The command centre's system health (issue 11): the whole stack as separate
 // processes; what the page shows must follow what really happens to them.
@@ -66,17 +66,15 @@ before(async () => {
     metricsPorts: { broker: await freePort(), ingest: await freePort() },
     sink: () => undefined,
   });
-  const pool = createPool(stack.databaseUrl);
   const password = 'health operator password';
+  await addOperator(stack.databaseUrl, 'health-op', password);
+  const pool = createPool(stack.databaseUrl);
   try {
-    await createUser(pool, { id: 'health-op', username: 'health-op', displayName: 'Health operator', role: 'operator', orgUnitId: 'moj', password });
     await registerDevice(pool, { id: AGENT.id, siteId: tag.siteId, kind: 'agent', secret: AGENT.secret });
   } finally {
     await pool.end();
   }
-  const login = await fetch(`${stack.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'health-op', password }) });
-  assert.equal(login.status, 200);
-  cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+  cookie = await signIn(stack.httpUrl, 'health-op', password);
 });
 
 after(async () => {

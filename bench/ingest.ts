@@ -5,7 +5,8 @@
  * (a) the embedded database and (b) a real PostgreSQL 15 started here; and, in
  * the same run, the same N rows bulk-loaded with one raw COPY into that
  * PostgreSQL as the reference. Prints fixes/s, the ratio to raw COPY, ingest's
- * RSS and CPU, and the broker's CPU.
+ * RSS and CPU, and the broker's CPU; and (c) the PostgreSQL run again through a
+ * bare Aedes (no auth, ACL or limits) as the reference for the broker's own cost.
  *
  * Settings (environment): VIGIL_BENCH_FIXES (default 100 000), VIGIL_BENCH_PUBLISHERS
  * (processes, default 4), VIGIL_BENCH_DEVICES (per process, default 10),
@@ -16,7 +17,9 @@
  * VIGIL_INGEST_BATCH_MAX_ROWS, VIGIL_INGEST_FLUSH_INTERVAL_MS and VIGIL_INGEST_WRITE_METHOD go to ingest.
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +28,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Aedes } from 'aedes';
 import { pino } from 'pino';
 import { from as copyFrom } from 'pg-copy-streams';
 import { hashSecret, serviceAccounts, startBroker } from '@vigil/broker';
@@ -223,6 +227,24 @@ async function rawCopy(url: string): Promise<number> {
   }
 }
 
+const BARE_AEDES = 'PostgreSQL 15, bare Aedes (reference)';
+
+/** A plain Aedes on a free port, as `bench:broker` and `bench:api` use for their reference runs. */
+async function startBareAedes(): Promise<{ url: string; close(): Promise<void> }> {
+  const aedes = await Aedes.createBroker();
+  const server = net.createServer(aedes.handle);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function printTable(results: Figures[], copyRate: number): void {
@@ -236,7 +258,9 @@ function printTable(results: Figures[], copyRate: number): void {
   process.stdout.write(`\nIngest benchmark: ${FIXES} tag fixes, ${PUBLISHERS} ${PUBLISHER} publisher processes × ${DEVICES} devices, QoS 1, ${WINDOW} in flight per device\n`);
   process.stdout.write('Vigil broker in the bench process (auth + ACL, limits raised); ingest as its own process; fixes/s from the first publish to the last commit.\n\n');
   process.stdout.write(`${out}\n`);
-  const real = results.find((r) => r.name.startsWith('PostgreSQL'));
+  const real = results.find((r) => r.name.startsWith('PostgreSQL') && r.name !== BARE_AEDES);
+  const bare = results.find((r) => r.name === BARE_AEDES);
+  if (real && bare) process.stdout.write(`\nVigil broker / bare Aedes on PostgreSQL 15: ${fmt(real.fixesPerSecond / bare.fixesPerSecond, 2)}× the rate; broker CPU ${fmt(real.brokerCpuSeconds / bare.brokerCpuSeconds, 2)}×\n`);
   if (real) {
     process.stdout.write(`\nGoals: ${real.fixesPerSecond >= 30_000 ? 'PASS' : 'FAIL'} ≥ 30 000 fixes/s on PostgreSQL 15; ${real.fixesPerSecond / copyRate >= 0.5 ? 'PASS' : 'FAIL'} ≥ 0.5 of raw COPY\n`);
   }
@@ -279,6 +303,14 @@ try {
     if (rows[0]!.n !== FIXES) throw new Error(`PostgreSQL holds ${rows[0]!.n} fixes, not ${FIXES}`);
   } finally {
     await broker.close();
+  }
+  // Reference: the same path through a bare Aedes (no authentication, ACL, limits or presence) — the ceiling any Aedes-based broker sets.
+  await registry.query('TRUNCATE tag_fixes');
+  const bare = await startBareAedes();
+  try {
+    results.push(await runIngest(BARE_AEDES, bare.url, { DATABASE_URL: server.url }, brokerCpu));
+  } finally {
+    await bare.close();
   }
   await registry.end();
   printTable(results, await rawCopy(server.url));

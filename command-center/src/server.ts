@@ -7,6 +7,9 @@ import { createLogger, type Logger } from './logger.js';
 import type { ServiceEndpoint } from './service-probe.js';
 import { createMqttAlertFeed, type MqttAlertFeed } from './mqtt-alert-feed.js';
 import { channelsFor, createNotifier, type Notifier, type NotifyConfig } from './notifications/index.js';
+import { loadCheckinPlans } from './checkin/plan.js';
+import { scheduleCheckins, type CheckinScheduler } from './checkin/scheduler.js';
+import { checkinSmsSender } from './checkin/sms-sender.js';
 
 /** Options of `startCommandCenter`. */
 export interface CommandCenterOptions {
@@ -45,6 +48,8 @@ export interface CommandCenter {
   alertFeed: MqttAlertFeed;
   /** The notification runner, when `notify` was given. */
   notifier?: Notifier;
+  /** The remote check-in scheduler, when `notify` has an SMS channel to send its links by. */
+  checkinScheduler?: CheckinScheduler;
   /** Stop listening, end open streams, disconnect from the broker. */
   close(): Promise<void>;
 }
@@ -60,6 +65,7 @@ export async function startCommandCenter(opts: CommandCenterOptions): Promise<Co
   const alertFeed = createMqttAlertFeed({ ...mqtt, logger: logger.child({ module: 'alert-feed' }) });
   const commandBus = createMqttCommandBus({ ...mqtt, pool: opts.pool, logger: logger.child({ module: 'commands' }) });
   const notify = opts.notify !== undefined ? startNotifications(opts.notify, opts, alertFeed, logger) : undefined;
+  const checkinScheduler = notify ? startCheckinScheduler(notify, opts.pool, logger) : undefined;
   const cameras: CameraRelayOptions | undefined = opts.ffmpegPath ? { ffmpegPath: opts.ffmpegPath, logger: logger.child({ module: 'cameras' }) } : undefined;
   const app = await buildApp({
     pool: opts.pool,
@@ -72,10 +78,11 @@ export async function startCommandCenter(opts: CommandCenterOptions): Promise<Co
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.serviceEndpoints ? { serviceEndpoints: opts.serviceEndpoints } : {}),
     ...(opts.snapshotDir !== undefined ? { snapshotDir: opts.snapshotDir } : {}),
-    ...(notify ? { notifications: { linkSecret: notify.config.linkSecret, inApp: notify.inApp }, checkin: { tokenSecret: notify.config.linkSecret } } : {}),
+    ...(notify ? { notifications: { linkSecret: notify.config.linkSecret, inApp: notify.inApp }, checkin: { tokenSecret: notify.config.linkSecret, ...(checkinScheduler ? { scheduler: checkinScheduler } : {}) } } : {}),
   });
   const closeFeeds = async () => {
-    // pending notifications stay in the outbox for the next start
+    // pending notifications stay in the outbox for the next start; unsent check-in links in checkin_requests
+    checkinScheduler?.stop();
     await notify?.notifier.stop();
     await alertFeed.close();
     await commandBus.close();
@@ -95,6 +102,7 @@ export async function startCommandCenter(opts: CommandCenterOptions): Promise<Co
     port,
     alertFeed,
     ...(notify ? { notifier: notify.notifier } : {}),
+    ...(checkinScheduler ? { checkinScheduler } : {}),
     close() {
       closing ??= app.close().finally(closeFeeds);
       return closing;
@@ -116,5 +124,26 @@ function startNotifications(config: NotifyConfig, opts: CommandCenterOptions, al
     logger: logger.child({ module: 'notify' }),
     ...opts.notifyTimings,
   });
-  return { config, notifier, inApp };
+  return { config, notifier, inApp, channels };
+}
+
+/**
+ * Remote check-in requests at the times of each subject's plan (and officers' on-demand
+ * ones), their links sent by SMS to the subject's number on record. Without an SMS channel
+ * nothing could reach the subject, so none are issued (and none can be missed).
+ */
+function startCheckinScheduler(notify: ReturnType<typeof startNotifications>, pool: Pool, logger: Logger): CheckinScheduler | undefined {
+  const sms = notify.channels.find((c) => c.name === 'sms');
+  if (!sms) {
+    logger.info('remote check-in requests off: no SMS channel (VIGIL_SMPP_URL) / 未配置短信通道（VIGIL_SMPP_URL），不发送签到请求');
+    return undefined;
+  }
+  return scheduleCheckins({
+    pool,
+    tokenSecret: notify.config.linkSecret,
+    baseUrl: notify.config.linkBaseUrl,
+    plans: () => loadCheckinPlans(pool),
+    send: checkinSmsSender(pool, sms),
+    logger: logger.child({ module: 'checkin' }),
+  });
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { intEnv, optionalEnv, readConfigOrExit, urlEnv } from '@vigil/ingest';
+import { boolEnv, intEnv, optionalEnv, readConfigOrExit, urlEnv } from '@vigil/ingest';
 import { ROOT } from './stack/service-process.js';
 import { startStack, type Stack } from './stack/stack.js';
 
@@ -17,7 +17,9 @@ const config = readConfigOrExit(() => ({
   databaseUrl: process.env.DATABASE_URL ? urlEnv('DATABASE_URL', { protocols: ['postgres:', 'postgresql:'] }) : undefined,
   dataDir: optionalEnv('VIGIL_DATA_DIR', join(ROOT, 'data', 'pg')),
   simFixIntervalMs: intEnv('VIGIL_SIM_FIX_INTERVAL_MS', 3000, { min: 100, max: 3_600_000 }),
-  verbose: optionalEnv('VIGIL_VERBOSE', 'false') === 'true',
+  verbose: boolEnv('VIGIL_VERBOSE', false),
+  /** Two simulated cameras of the demo prison with video analytics on them. */
+  cameras: boolEnv('VIGIL_DEMO_CAMERAS', true),
   metricsPorts: {
     broker: intEnv('VIGIL_BROKER_METRICS_PORT', 9101, { min: 1, max: 65535 }),
     ingest: intEnv('VIGIL_INGEST_METRICS_PORT', 9102, { min: 1, max: 65535 }),
@@ -61,6 +63,10 @@ say(`  Demo: three tags at Lingyin; tag-0001 enters the school exclusion zone in
 say(`  演示：灵隐的三个电子标签；tag-0001 约一分钟后进入学校禁止区域。`);
 say(`  Also 24 supervised subjects (tag-0004 … tag-0027) on their daily routines, with home zones and curfews.`);
 say(`  另有 24 名矫正对象（tag-0004 … tag-0027）按日常作息活动，设有住所区域和宵禁。`);
+if (config.cameras) {
+  say(`  Cameras: pn-cam-perim-ne (someone walks into the perimeter strip) and pn-cam-yard (a group gathers), analysed by vigil-vision; VIGIL_DEMO_CAMERAS=false turns them off.`);
+  say(`  摄像头：pn-cam-perim-ne（有人走入围墙警戒带）和 pn-cam-yard（人员聚集），由视频分析处理；设 VIGIL_DEMO_CAMERAS=false 可关闭。`);
+}
 if (stack.demoPeople.officerPassword !== null) {
   say(`  Demo officers / 演示民警: ${stack.demoPeople.officers.join(', ')} — password / 密码 ${stack.demoPeople.officerPassword} (shown once / 仅显示一次)`);
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
-import { ConfigError, createPool, intEnv, migrate, optionalEnv, readConfigOrExit, urlEnv } from '@vigil/ingest';
+import { boolEnv, ConfigError, createPool, intEnv, migrate, optionalEnv, readConfigOrExit, urlEnv } from '@vigil/ingest';
 import { ROLES, type Role } from './access/roles.js';
 import { passwordProblem } from './auth/passwords.js';
 import { DEFAULT_SECURITY } from './context.js';
@@ -10,12 +10,6 @@ import { seedDemoUsers } from './seed-users.js';
 import { parseServiceEndpoints } from './service-probe.js';
 import { startCommandCenter } from './server.js';
 
-const boolEnv = (name: string, fallback: boolean): boolean => {
-  const raw = optionalEnv(name);
-  if (raw === undefined) return fallback;
-  if (raw === 'true' || raw === 'false') return raw === 'true';
-  throw new ConfigError(name, `${name}: must be true or false, got ${JSON.stringify(raw)} / 配置项 ${name}：必须为 true 或 false`);
-};
 const passwordEnv = (name: string, username: string): string | undefined => {
   const raw = optionalEnv(name);
   const problem = raw === undefined ? null : passwordProblem(raw, username);

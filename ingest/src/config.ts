@@ -44,6 +44,14 @@ export function intEnv(name: string, fallback: number, range: { min?: number; ma
   return value;
 }
 
+/** A `true`/`false` setting, or `fallback` when unset; anything else stops start-up naming it. */
+export function boolEnv(name: string, fallback: boolean, env: Env = process.env): boolean {
+  const raw = optionalEnv(name, undefined, env);
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new ConfigError(name, bilingual(name, `must be true or false, got ${JSON.stringify(raw)}`, `必须为 true 或 false，当前为 ${JSON.stringify(raw)}`));
+}
+
 /**
  * A URL setting whose scheme is one of `opts.protocols` (e.g. `['mqtt:', 'mqtts:']`,
  * any when omitted); required unless `opts.fallback` is given.

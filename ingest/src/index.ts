@@ -12,6 +12,6 @@ export type { IngestRecord } from './records.js';
 export { fnv1a32, MAX_PARTITIONS, ownsTopic, parsePartition, partitionEnv, partitionOfDevice, type Partition } from './partition.js';
 export { startLpHttpServer, type LpHttpServer, type LpHttpServerOptions } from './http/server.js';
 export { createLpToken, findLpToken, hashLpToken, listLpTokens, lpTokenCache, revokeLpTokens, type LpTokenIdentity, type LpTokenInfo } from './http/tokens.js';
-export { CONFIG_EXIT_CODE, intEnv, optionalEnv, readConfigOrExit, requiredEnv, urlEnv, type Env } from './config.js';
+export { boolEnv, CONFIG_EXIT_CODE, intEnv, optionalEnv, readConfigOrExit, requiredEnv, urlEnv, type Env } from './config.js';
 export { ConfigError, IngestError, type IngestErrorCode } from './errors.js';
 export { createLogger, type Logger } from './logger.js';

@@ -35,12 +35,14 @@ export interface ServiceProcess {
 export function startServiceProcess(opts: {
   name: string;
   entry: string;
+  /** Arguments after the entry file. */
+  args?: readonly string[];
   env: Record<string, string>;
   readyMarker: string;
   timeoutMs: number;
   sink: LineSink;
 }): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', opts.entry], {
+  const child = spawn(process.execPath, ['--import', 'tsx', opts.entry, ...(opts.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { registerDevice } from '@vigil/broker';
 import { DEMO, seedDemo, seedPrison } from '@vigil/device-sim';
 import { createPool } from '@vigil/ingest';
 import { seedDemoPeople, type DemoPeople } from './demo-people.js';
 import { ensureDevPki } from './dev-pki.js';
-import { startServiceProcess, type LineSink, type ServiceProcess } from './service-process.js';
+import { cameraSimArgs, prepareDemoCameras } from './demo-cameras.js';
+import { ROOT, startServiceProcess, type LineSink, type ServiceProcess } from './service-process.js';
 
 /** What to start, and where. Port 0 picks a free port. */
 export interface StackOptions {
@@ -25,6 +27,10 @@ export interface StackOptions {
   /** Run the demo tag simulator. */
   simulator: boolean;
   simFixIntervalMs: number;
+  /** Run two simulated RTSP cameras of the demo prison and vigil-vision on them (CPU: ffmpeg and the detector). */
+  cameras?: boolean;
+  /** Where vigil-vision keeps detection snapshots and the command centre serves them from; default ./data/snapshots. */
+  snapshotDir?: string;
   publicDir?: string;
   /** Prometheus /metrics and /healthz of the broker and ingest, shown on the command centre's health page; unset = off. */
   metricsPorts?: { broker: number; ingest: number };
@@ -50,7 +56,8 @@ const secret = () => randomBytes(24).toString('base64url');
 
 /**
  * Start every service as its own process, in dependency order: database,
- * demo registry, broker, ingest, analytics, command centre, simulator.
+ * demo registry, broker, ingest, analytics, command centre, (cameras and
+ * video analytics,) simulator.
  * Stops in reverse order; if any step fails, what started is stopped.
  */
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -58,8 +65,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const stop = async () => {
     for (const s of [...services].reverse()) await s.stop();
   };
-  const start = async (name: string, entry: string, readyMarker: string, env: Record<string, string>) => {
-    const s = await startServiceProcess({ name, entry, env, readyMarker, timeoutMs: 90_000, sink: opts.sink });
+  const start = async (name: string, entry: string, readyMarker: string, env: Record<string, string>, args?: string[]) => {
+    const s = await startServiceProcess({ name, entry, env, readyMarker, timeoutMs: 90_000, sink: opts.sink, ...(args ? { args } : {}) });
     services.push(s);
     return s;
   };
@@ -116,6 +123,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       VIGIL_MQTT_USERNAME: 'svc-analytics',
       VIGIL_MQTT_PASSWORD: secrets.analytics,
     });
+    const snapshotDir = opts.snapshotDir ?? join(ROOT, 'data', 'snapshots');
     const http = await start('command-center', 'command-center/src/main.ts', 'VIGIL_HTTP_READY', {
       ...common,
       VIGIL_MQTT_USERNAME: 'svc-command-center',
@@ -129,7 +137,26 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         ? { VIGIL_SERVICE_ENDPOINTS: `broker=http://127.0.0.1:${opts.metricsPorts.broker},ingest=http://127.0.0.1:${opts.metricsPorts.ingest}` }
         : {}),
       ...(opts.publicDir ? { VIGIL_PUBLIC_DIR: opts.publicDir } : {}),
+      VIGIL_SNAPSHOT_DIR: snapshotDir,
     });
+    if (opts.cameras) {
+      const sim = await start('cameras', 'device-sim/src/cli.ts', 'VIGIL_SIM_CAMERAS_READY', {}, cameraSimArgs());
+      const camPool = createPool(databaseUrl);
+      let camerasFile: string;
+      try {
+        camerasFile = await prepareDemoCameras(camPool, Number(sim.ready), dirname(snapshotDir));
+      } finally {
+        await camPool.end();
+      }
+      // vigil-vision publishes alerts only, as analytics does: the same service account
+      await start('vision', 'analytics/src/vision/cli.ts', 'VIGIL_VISION_READY', {
+        ...common,
+        VIGIL_MQTT_USERNAME: 'svc-analytics',
+        VIGIL_MQTT_PASSWORD: secrets.analytics,
+        VIGIL_VISION_CAMERAS_FILE: camerasFile,
+        VIGIL_VISION_SNAPSHOT_DIR: snapshotDir,
+      });
+    }
     if (opts.simulator) {
       await start('device-sim', 'device-sim/src/main.ts', 'VIGIL_SIM_READY', {
         VIGIL_MQTT_URL: mqttUrl,

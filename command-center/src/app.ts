@@ -23,6 +23,8 @@ import { cameraRoutes } from './routes/cameras.js';
 import { checkinRoutes } from './routes/checkins.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { deviceRoutes } from './routes/devices.js';
+import { deviceHealthRoutes } from './routes/device-health.js';
+import { deviceUptimeRoutes } from './routes/device-uptime.js';
 import { healthRoutes } from './routes/health.js';
 import { officerRoutes } from './routes/officers.js';
 import { orgRoutes } from './routes/org.js';
@@ -31,6 +33,8 @@ import { reportRoutes } from './routes/reports.js';
 import { ruleRoutes } from './routes/rules.js';
 import { checkinPublicRoutes } from './routes/checkin-public.js';
 import { checkinRequestRoutes } from './routes/checkin-requests.js';
+import { subjectContactRoutes } from './routes/subject-contact.js';
+import type { CheckinScheduler } from './checkin/scheduler.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { systemHealthRoutes } from './routes/system-health.js';
@@ -63,7 +67,7 @@ export interface BuildAppOptions {
   /** Services shown on the health page (their `/healthz` and `/metrics`). */
   serviceEndpoints?: readonly ServiceEndpoint[];
   /** Remote check-in: the link secret (derived per purpose, so the notification secret may be used); without it these routes are not served. */
-  checkin?: { tokenSecret: Buffer };
+  checkin?: { tokenSecret: Buffer; scheduler?: CheckinScheduler };
   /** Where the vision process keeps detection snapshots; without it snapshots are not served. */
   snapshotDir?: string;
 }
@@ -165,10 +169,13 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
   });
   await app.register(presenceRoutes, { ctx });
+  await app.register(deviceHealthRoutes, { ctx });
+  await app.register(deviceUptimeRoutes, { ctx });
   await app.register(checkinRoutes, { ctx });
   if (opts.checkin) {
     await app.register(checkinPublicRoutes, { pool: opts.pool, tokenSecret: opts.checkin.tokenSecret, ...(opts.logger ? { logger: opts.logger } : {}) });
-    await app.register(checkinRequestRoutes, { ctx });
+    await app.register(checkinRequestRoutes, { ctx, ...(opts.checkin.scheduler ? { scheduler: opts.checkin.scheduler } : {}) });
+    await app.register(subjectContactRoutes, { ctx });
   }
   await app.register(trackRoutes, { ctx });
   await app.register(traceRoutes, { ctx });

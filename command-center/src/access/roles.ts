@@ -25,6 +25,8 @@ export const PERMISSIONS = [
   'alerts.acknowledge',
   'alerts.shelve',
   'alerts.dispatch',
+  /** An officer takes an open alert: a dispatch to themselves. */
+  'alerts.accept',
   'alerts.arrive',
   'alerts.resolve',
   'alerts.export',
@@ -35,6 +37,8 @@ export const PERMISSIONS = [
   'reports.read',
   'cameras.view',
   'officers.position',
+  /** Where the officers of one's units are and whether they can take a dispatch (those who dispatch). */
+  'officers.read',
   'audit.read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -44,7 +48,8 @@ const ALL_READS: Permission[] = ['org.read', 'subjects.read', 'devices.read', 'z
 /**
  * Separation of duties: administrators configure (devices, people, zones, rules,
  * users) but do not work alerts; operators and supervisors work alerts; officers
- * work the alerts of their own subjects; auditors only read the audit trail and
+ * work the alerts of their own subjects and may accept one (dispatch it to themselves) but
+ * not see where their colleagues are; auditors only read the audit trail and
  * nobody, auditors and administrators included, can change it.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
@@ -68,6 +73,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'alerts.export',
     'checkins.review',
     'cameras.view',
+    'officers.read',
   ]),
   operator: new Set<Permission>([
     ...ALL_READS,
@@ -80,6 +86,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'alerts.export',
     'checkins.review',
     'cameras.view',
+    'officers.read',
   ]),
   officer: new Set<Permission>([
     'org.read',
@@ -87,6 +94,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'zones.read',
     'alerts.read',
     'alerts.acknowledge',
+    'alerts.accept',
     'alerts.arrive',
     'alerts.resolve',
     'checkins.read',

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { applyAlertAction } from '@vigil/analytics';
+import { applyAlertAction, type AlertActionInput } from '@vigil/analytics';
 import { Alert, AlertState, Disposition, EpochMs, Id, Severity, Uuid, type AlertAction } from '@vigil/schemas';
 import type { Permission } from '../access/roles.js';
 import type { AlertHub } from '../alert-feed.js';
@@ -104,8 +104,9 @@ export interface AlertRoutesOptions {
 
 /**
  * Alerts: the list (filters by site, severity, state, type, subject and time), the detail
- * with its evidence, the CSV export, the officers nearest to an alert, and the lifecycle
- * actions, which `@vigil/analytics`' `applyAlertAction` checks against the transition table.
+ * with its evidence, the CSV export, the officers nearest to an alert, the lifecycle
+ * actions, which `@vigil/analytics`' `applyAlertAction` checks against the transition table,
+ * and an officer's accepting an alert (a dispatch to themselves, from the phone view).
  * Every read is audited before the data leaves; anything outside the caller's scope is a 404.
  */
 export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, { ctx, hub }) => {
@@ -231,12 +232,39 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
     );
   }
 
+  app.post<{ Params: IdParams; Body: { reason?: string } }>(
+    '/api/alerts/:id/accept',
+    {
+      config: { permission: 'alerts.accept' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'An officer takes an open alert of their scope: a dispatch to themselves',
+        params: IdParams,
+        body: ACTION_BODIES.acknowledge,
+        response: { 200: Type.Object({ alert: Alert }) },
+      },
+    },
+    async (req, reply) => {
+      const me = principalOf(req).userId;
+      const alert = await scopedAlert(req, req.params.id, 'alerts.accept');
+      // Taking over a colleague's dispatch is the dispatcher's call (alerts.dispatch), not the officer's. Checked before
+      // the lifecycle's transaction: a dispatch landing in between is taken over, and both stay in the transitions.
+      if (alert.state === 'dispatched' && alert.officer) {
+        const text = alert.officer === me ? 'already dispatched to you / 已派给您' : 'already dispatched to another officer / 已派给其他民警';
+        await ctx.audit(req, { action: 'alerts.accept', resource: `alerts/${alert.id}`, outcome: 'failed', detail: { code: 'already_dispatched', officer: alert.officer } });
+        throw new CommandCenterError('VIGIL_CC_CONFLICT', text);
+      }
+      const reason = req.body?.reason ?? 'accepted by the officer / 民警接受派警';
+      return commit(req, reply, 'alerts.accept', { alertId: alert.id, action: 'dispatch', actor: me, officerId: me, reason }, { officer: me, reason });
+    },
+  );
+
   async function act(req: FastifyRequest<{ Params: IdParams; Body: ActionBody }>, reply: FastifyReply, action: AlertAction) {
     const p = principalOf(req);
     const body = req.body ?? {};
     await scopedAlert(req, req.params.id, `alerts.${action}`);
     if (action === 'dispatch' && body.officer !== undefined) await checkOfficer(req.params.id, body.officer);
-    const result = await applyAlertAction(ctx.pool, {
+    const input: AlertActionInput = {
       alertId: req.params.id,
       action,
       actor: p.userId,
@@ -245,16 +273,25 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, {
       ...(body.officer !== undefined ? { officerId: body.officer } : {}),
       ...(body.disposition !== undefined ? { disposition: body.disposition } : {}),
       ...(body.note !== undefined ? { note: body.note } : {}),
-    });
+    };
+    return commit(req, reply, `alerts.${action}`, input, body);
+  }
+
+  /**
+   * Apply a lifecycle action and audit it under `auditAction`: a refusal is audited as failed and answered
+   * 404, 400 (naming the field) or 409 in both languages; a change goes to the live stream.
+   */
+  async function commit(req: FastifyRequest<{ Params: IdParams }>, reply: FastifyReply, auditAction: string, input: AlertActionInput, detail: Record<string, unknown>) {
+    const result = await applyAlertAction(ctx.pool, input);
     if (!result.ok) {
-      await ctx.audit(req, { action: `alerts.${action}`, resource: `alerts/${req.params.id}`, outcome: 'failed', detail: { code: result.code, field: result.field ?? null } });
+      await ctx.audit(req, { action: auditAction, resource: `alerts/${req.params.id}`, outcome: 'failed', detail: { code: result.code, field: result.field ?? null } });
       const field = result.field === 'officerId' ? 'officer' : result.field;
       const message = `${field ? `${field}: ` : ''}${result.text.en} / ${result.text['zh-CN']}`;
       if (result.code === 'not_found') throw notFound('alert');
       if (result.code === 'missing_field') throw new CommandCenterError('VIGIL_CC_VALIDATION', message, field);
       throw new CommandCenterError('VIGIL_CC_CONFLICT', message, field);
     }
-    await ctx.audit(req, { action: `alerts.${action}`, resource: `alerts/${result.alert.id}`, detail: { from: result.from, to: result.alert.state, ...body } });
+    await ctx.audit(req, { action: auditAction, resource: `alerts/${result.alert.id}`, detail: { from: result.from, to: result.alert.state, ...detail } });
     hub?.emit(result.alert);
     return reply.send({ alert: result.alert });
   }

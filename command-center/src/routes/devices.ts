@@ -64,7 +64,7 @@ const Command = Type.Object({
 });
 const CommandParams = Type.Object({ id: Id, cid: Uuid }, { additionalProperties: false });
 
-type DeviceRow = {
+export type DeviceRow = {
   id: string; site_id: string; kind: string; subject_id: string | null; gateway_id: string | null; stream_url: string | null;
   revoked_at: Date | null; created_at: Date; credentials_changed_at: Date; online: boolean | null; since: Date | null;
 };
@@ -84,21 +84,24 @@ const device = (r: DeviceRow) => ({
   since_ts: r.since?.getTime() ?? null,
 });
 
+/** The device if it is at one of the caller's sites; otherwise a 404 (audited as denied as `action`), whether or not it exists. */
+export async function deviceInScope(ctx: AppContext, req: FastifyRequest, id: string, action: string): Promise<DeviceRow> {
+  const scope = await scopeOf(ctx, req);
+  const { rows } = await ctx.pool.query<DeviceRow>(`${SELECT} WHERE d.id = $1 AND d.site_id = ANY($2)`, [id, scope.sites]);
+  if (!rows[0]) {
+    await ctx.audit(req, { action, resource: `devices/${id}`, outcome: 'denied', detail: { reason: 'not_in_scope' } });
+    throw notFound('device');
+  }
+  return rows[0];
+}
+
 /**
  * Devices of the user's sites: register (the secret is shown once; the broker keeps its
  * scrypt hash), assign to a subject, rotate or revoke credentials (through `@vigil/broker`'s
  * registry, which disconnects old sessions), send commands and read their answers.
  */
 export const deviceRoutes: FastifyPluginAsync<{ ctx: AppContext; commandBus?: CommandBus }> = async (app, { ctx, commandBus }) => {
-  const scopedDevice = async (req: FastifyRequest, id: string, action: string): Promise<DeviceRow> => {
-    const scope = await scopeOf(ctx, req);
-    const { rows } = await ctx.pool.query<DeviceRow>(`${SELECT} WHERE d.id = $1 AND d.site_id = ANY($2)`, [id, scope.sites]);
-    if (!rows[0]) {
-      await ctx.audit(req, { action, resource: `devices/${id}`, outcome: 'denied', detail: { reason: 'not_in_scope' } });
-      throw notFound('device');
-    }
-    return rows[0];
-  };
+  const scopedDevice = (req: FastifyRequest, id: string, action: string): Promise<DeviceRow> => deviceInScope(ctx, req, id, action);
   const checkSubject = async (req: FastifyRequest, subject: string | null | undefined, site: string): Promise<void> => {
     if (subject == null) return;
     const { rows } = await ctx.pool.query('SELECT 1 FROM subjects WHERE id = $1 AND site_id = $2', [subject, site]);

@@ -1,5 +1,6 @@
-import type { Alert, AlertAction } from '@vigil/schemas';
+import type { Alert } from '@vigil/schemas';
 import { request } from './http';
+import type { UiAction } from './lifecycle';
 
 /** Most alerts kept on screen; older ones remain in the database. */
 export const MAX_ALERTS = 500;
@@ -13,8 +14,8 @@ export async function fetchAlerts(signal?: AbortSignal): Promise<Alert[]> {
   return body.alerts;
 }
 
-/** One lifecycle action on an alert; the API answers the alert in its new state or refuses with a field. */
-export async function actOn(id: string, action: AlertAction, body: Record<string, unknown> = {}): Promise<Alert> {
+/** One lifecycle action on an alert (or an officer's accepting it); the API answers the alert in its new state or refuses with a field. */
+export async function actOn(id: string, action: UiAction, body: Record<string, unknown> = {}): Promise<Alert> {
   const res = await request<{ alert: Alert }>(`/api/alerts/${encodeURIComponent(id)}/${action}`, { method: 'POST', body });
   return res.alert;
 }

@@ -1,11 +1,14 @@
 import type { Alert, AlertAction, AlertState, Disposition } from '@vigil/schemas';
 
+/** A lifecycle action, or `accept`: an officer dispatching an alert to themselves (`POST /api/alerts/:id/accept`). */
+export type UiAction = AlertAction | 'accept';
+
 /**
  * From which states each action is allowed: a copy of `TRANSITIONS` in
  * analytics/src/lifecycle/transitions.ts (ISA-18.2 plus dispatch), only to
  * decide which buttons to show; the API checks again and has the last word.
  */
-const FROM: Record<AlertAction, readonly AlertState[]> = {
+const FROM: Record<UiAction, readonly AlertState[]> = {
   acknowledge: ['raised'],
   shelve: ['raised', 'acknowledged'],
   unshelve: ['shelved'],
@@ -14,10 +17,12 @@ const FROM: Record<AlertAction, readonly AlertState[]> = {
   resolve: ['raised', 'acknowledged', 'dispatched', 'on_scene', 'shelved'],
   out_of_service: ['raised', 'acknowledged', 'shelved', 'suppressed'],
   return_to_service: ['out_of_service'],
+  // Not once dispatched: taking a colleague's dispatch over is the dispatcher's call (the API answers 409).
+  accept: ['raised', 'acknowledged'],
 };
 
-/** The permission each action needs (routes/alerts.ts `ACTION_PERMISSION`). */
-const PERMISSION: Record<AlertAction, string> = {
+/** The permission each action needs (routes/alerts.ts `ACTION_PERMISSION`, and `alerts.accept` for the accept route). */
+const PERMISSION: Record<UiAction, string> = {
   acknowledge: 'alerts.acknowledge',
   shelve: 'alerts.shelve',
   unshelve: 'alerts.shelve',
@@ -26,10 +31,11 @@ const PERMISSION: Record<AlertAction, string> = {
   out_of_service: 'alerts.shelve',
   return_to_service: 'alerts.shelve',
   resolve: 'alerts.resolve',
+  accept: 'alerts.accept',
 };
 
 /** True if the alert's state allows `action` and the user holds its permission. */
-export function can(alert: Pick<Alert, 'state'>, action: AlertAction, permissions: readonly string[]): boolean {
+export function can(alert: Pick<Alert, 'state'>, action: UiAction, permissions: readonly string[]): boolean {
   return FROM[action].includes(alert.state) && permissions.includes(PERMISSION[action]);
 }
 

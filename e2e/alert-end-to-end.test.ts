@@ -1,47 +1,32 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { check, deviceTopic, newMessage, Alert } from '@vigil/schemas';
 import { createPool } from '@vigil/ingest';
 import { DEMO } from '@vigil/device-sim';
-import { startStack, type Stack } from '../scripts/stack/stack.js';
-import { addOperator, signIn } from './session.js';
+import type { Stack } from '../scripts/stack/stack.js';
+import { addOperator, signIn, startTestStack } from './session.js';
 import { readSse } from './sse.js';
 
 const tag = DEMO.tags[0]!;
 const school = DEMO.zones.find((z) => z.id === 'zone-school')!;
 const [lon, lat] = [(school.ring[0]![0] + school.ring[2]![0]) / 2, (school.ring[0]![1] + school.ring[2]![1]) / 2];
 let stack: Stack;
-let dataDir: string;
+let run: Awaited<ReturnType<typeof startTestStack>>;
 /** The session cookie of an operator at the top of the demo tree (the API needs a signed-in user). */
 let cookie: string;
 /** Every line the services printed (JSON logs), by service. */
-const lines: { name: string; line: string }[] = [];
+let lines: { name: string; line: string }[];
 
 before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
-  stack = await startStack({
-    httpPort: 0,
-    httpHost: '127.0.0.1',
-    mqttPort: 0,
-    dbPort: 0,
-    dataDir,
-    simulator: false,
-    simFixIntervalMs: 1000,
-    sink: (name, line) => void lines.push({ name, line }),
-  });
+  run = await startTestStack('vigil-e2e-');
+  ({ stack, lines } = run);
   const password = 'e2e operator password';
   await addOperator(stack.databaseUrl, 'e2e-operator', password);
   cookie = await signIn(stack.httpUrl, 'e2e-operator', password);
 });
 
-after(async () => {
-  await stack?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(() => run?.stop());
 
 test('a breaching fix from a real device becomes an alert in the API and the live stream', async () => {
   const stream = await readSse(`${stack.httpUrl}/api/alerts/stream`, { cookie });

@@ -1,42 +1,24 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PRISON } from '@vigil/device-sim';
-import { startStack, type Stack } from '../scripts/stack/stack.js';
-import { addOperator, signIn } from './session.js';
+import type { Stack } from '../scripts/stack/stack.js';
+import { addOperator, signIn, startTestStack } from './session.js';
 
 // `npm start` with its demo cameras: simulated RTSP streams of the fixture
 // photos, vigil-vision analysing them, alerts with their snapshots in the
 // command centre, the cameras on the camera wall.
+let run: Awaited<ReturnType<typeof startTestStack>>;
 let stack: Stack;
-let dir: string;
 let cookie: string;
-const lines: { name: string; line: string }[] = [];
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-cams-'));
-  stack = await startStack({
-    httpPort: 0,
-    httpHost: '127.0.0.1',
-    mqttPort: 0,
-    dbPort: 0,
-    dataDir: join(dir, 'pg'),
-    snapshotDir: join(dir, 'snapshots'),
-    simulator: false,
-    cameras: true,
-    simFixIntervalMs: 1000,
-    sink: (name, line) => void lines.push({ name, line }),
-  });
+  run = await startTestStack('vigil-e2e-cams-', { cameras: true });
+  stack = run.stack;
   await addOperator(stack.databaseUrl, 'e2e-cam-operator', 'e2e camera operator password');
   cookie = await signIn(stack.httpUrl, 'e2e-cam-operator', 'e2e camera operator password');
 });
 
-after(async () => {
-  await stack?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => run?.stop());
 
 interface ListedAlert {
   id: string;
@@ -55,7 +37,7 @@ test('a person walking into the perimeter strip on a demo camera becomes an aler
     found = alerts.find((a) => a.rule === 'vision.zone_intrusion' && a.dev === 'pn-cam-perim-ne');
     if (!found) await new Promise((r) => setTimeout(r, 1000));
   }
-  assert.ok(found, `no intrusion alert from the perimeter camera; vision said:\n${lines.filter((l) => l.name === 'vision' || l.name === 'cameras').map((l) => l.line).slice(-20).join('\n')}`);
+  assert.ok(found, `no intrusion alert from the perimeter camera; vision said:\n${run.lines.filter((l) => l.name === 'vision' || l.name === 'cameras').map((l) => l.line).slice(-20).join('\n')}`);
   assert.equal(found.site, PRISON.siteId);
   const ref = found.evidence.snapshot_ref;
   assert.match(ref ?? '', /^pn-cam-perim-ne\/\d+-\d+\.jpg$/);

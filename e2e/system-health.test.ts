@@ -1,23 +1,20 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { deviceTopic, newMessage } from '@vigil/schemas';
 import { registerDevice } from '@vigil/broker';
 import { createPool } from '@vigil/ingest';
 import { DEMO } from '@vigil/device-sim';
-import { startStack, type Stack } from '../scripts/stack/stack.js';
-import { addOperator, signIn } from './session.js';
+import type { Stack } from '../scripts/stack/stack.js';
+import { freePort } from '../ingest/test/helpers.js';
+import { addOperator, signIn, startTestStack } from './session.js';
 
 // The command centre's system health (issue 11): the whole stack as separate
 // processes; what the page shows must follow what really happens to them.
 const tag = DEMO.tags[0]!;
 const AGENT = { id: 'edge-e2e', secret: 'edge-e2e-secret-0123456789' };
 let stack: Stack;
-let dataDir: string;
+let run: Awaited<ReturnType<typeof startTestStack>>;
 let cookie: string;
 
 interface SystemHealth {
@@ -26,14 +23,6 @@ interface SystemHealth {
   ingest_lag: { fixes_5m: number; p50_ms: number | null };
   dead_letters_24h: { total: number; by_code: Record<string, number> };
   edge_agents: { id: string; queue_depth: number | null; dropped: number | null }[];
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 const health = async (): Promise<SystemHealth> => {
@@ -54,18 +43,8 @@ async function until(what: string, ok: (h: SystemHealth) => boolean, ms = 30_000
 }
 
 before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'vigil-health-'));
-  stack = await startStack({
-    httpPort: 0,
-    httpHost: '127.0.0.1',
-    mqttPort: 0,
-    dbPort: 0,
-    dataDir,
-    simulator: false,
-    simFixIntervalMs: 1000,
-    metricsPorts: { broker: await freePort(), ingest: await freePort() },
-    sink: () => undefined,
-  });
+  run = await startTestStack('vigil-health-', { metricsPorts: { broker: await freePort(), ingest: await freePort() } });
+  stack = run.stack;
   const password = 'health operator password';
   await addOperator(stack.databaseUrl, 'health-op', password);
   const pool = createPool(stack.databaseUrl);
@@ -77,10 +56,7 @@ before(async () => {
   cookie = await signIn(stack.httpUrl, 'health-op', password);
 });
 
-after(async () => {
-  await stack?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(() => run?.stop());
 
 test('the health page shows services, ingest lag, dead letters and edge-agent queues, and sees ingest go down', async () => {
   const first = await health();

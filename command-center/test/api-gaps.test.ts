@@ -216,6 +216,14 @@ describe('API gaps of issue 9 (app.inject, embedded database)', () => {
       assert.deepEqual([audit?.actor, audit?.resource, audit?.outcome], ['op-1', 'devices/tag-0001', 'ok']);
     });
 
+    test('the device list carries each tag\'s newest battery and signal (null where none was reported)', async () => {
+      const res = await as('op-1', 'GET', '/api/devices?site=prison-a');
+      assert.equal(res.statusCode, 200, res.body);
+      const byId = new Map((res.json() as { devices: { id: string; battery_pct: number | null; signal_dbm: number | null }[] }).devices.map((d) => [d.id, d]));
+      assert.deepEqual([byId.get('tag-0001')?.battery_pct, byId.get('tag-0001')?.signal_dbm], [64, -91]);
+      assert.deepEqual([byId.get('tag-0002')?.battery_pct, byId.get('tag-0002')?.signal_dbm], [null, null]);
+    });
+
     test('a device that never reported has nulls, not zeros', async () => {
       const h = (await as('sup-1', 'GET', '/api/devices/tag-0002/health')).json() as Record<string, unknown>;
       assert.deepEqual([h.battery_pct, h.rssi_dbm, h.online, h.health_ts, h.last_seen_ts], [null, null, null, null, null]);

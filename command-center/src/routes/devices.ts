@@ -20,6 +20,9 @@ const Device = Type.Object({
   credentials_changed_ts: Type.Number(),
   online: Type.Union([Type.Boolean(), Type.Null()]),
   since_ts: Type.Union([Type.Number(), Type.Null()]),
+  /** In the list only: a tag's battery and cellular signal from its last `tag.health` (null if none; `GET /api/devices/:id/health` has the rest). */
+  battery_pct: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+  signal_dbm: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
 });
 const KindParam = Type.Unsafe<DeviceKind>({ type: 'string', enum: [...DEVICE_KINDS] });
 const NewDevice = Type.Object(
@@ -117,9 +120,16 @@ export const deviceRoutes: FastifyPluginAsync<{ ctx: AppContext; commandBus?: Co
     },
     async (req) => {
       const scope = await scopeOf(ctx, req);
-      const { rows } = await ctx.pool.query<DeviceRow>(`${SELECT} WHERE d.site_id = ANY($1) AND ($2::text IS NULL OR d.site_id = $2) ORDER BY d.site_id, d.id`, [scope.sites, req.query.site ?? null]);
+      // A tag's last health report: the newest tag.health row of its (device_id, time DESC) index.
+      const { rows } = await ctx.pool.query<DeviceRow & { battery_pct: number | null; rssi_dbm: number | null }>(
+        `SELECT l.*, (h.body->>'battery_pct')::float8 AS battery_pct, (h.body->>'rssi_dbm')::float8 AS rssi_dbm
+           FROM (${SELECT} WHERE d.site_id = ANY($1) AND ($2::text IS NULL OR d.site_id = $2)) l
+           LEFT JOIN LATERAL (SELECT body FROM device_events e WHERE e.device_id = l.id AND e.type = 'tag.health' AND l.kind = 'tag' ORDER BY e.time DESC LIMIT 1) h ON true
+          ORDER BY l.site_id, l.id`,
+        [scope.sites, req.query.site ?? null],
+      );
       await ctx.audit(req, { action: 'devices.list', resource: 'devices', detail: { site: req.query.site ?? null, returned: rows.length } });
-      return { devices: rows.map(device) };
+      return { devices: rows.map((r) => ({ ...device(r), battery_pct: r.battery_pct, signal_dbm: r.rssi_dbm })) };
     },
   );
 

@@ -17,21 +17,11 @@ import { startFrameSource } from '../src/vision/frames.js';
 import { decodeJpeg } from '../src/vision/image.js';
 import { analyseFrame } from '../src/vision/analyse.js';
 import { recordCameraMessage } from '../src/vision/store.js';
-import { publishScene, startTestRtsp, type TestRtsp } from './vision-rtsp.js';
+import { publishScene, startTestRtsp, until, type TestRtsp } from './vision-rtsp.js';
 
 const ffmpeg = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }).path;
 const IMAGES = join(import.meta.dirname, '../../../shared/fixtures/images');
 const embedded = backends().find((b) => b.name.includes('embedded'))!;
-
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const stopChild = (c: ChildProcess | undefined) =>
   new Promise<void>((resolve) => {

@@ -63,3 +63,14 @@ export function publishScene(ffmpeg: string, url: string, o: { background: strin
   ];
   return spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
+
+/** Poll `fn` every 100 ms until it gives a value; fail naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -15,6 +15,8 @@ export interface CardFaceCheck {
   /** 1:1 verdict of the face at the door against the holder's template. */
   verdict: MatchVerdict;
   snapshotRef?: string;
+  /** 1:N: who among the people expected at the site the face was identified as, and the score. */
+  seen?: { person: string; score: number };
 }
 
 /**
@@ -24,6 +26,8 @@ export interface CardFaceCheck {
  */
 export function cardFaceDraft(c: CardFaceCheck): AlertDraft | undefined {
   if (c.verdict.outcome !== 'not_matched') return undefined;
+  const seen = c.seen ? `; looks like ${c.seen.person} ${c.seen.score.toFixed(2)}` : '';
+  const seenZh = c.seen ? `；疑似 ${c.seen.person} ${c.seen.score.toFixed(2)}` : '';
   const why = `score ${c.verdict.score.toFixed(2)} < ${c.verdict.threshold.toFixed(2)}`;
   return {
     rule: 'biometrics.card_face_mismatch',
@@ -32,7 +36,7 @@ export function cardFaceDraft(c: CardFaceCheck): AlertDraft | undefined {
     site: c.site,
     dev: c.dev,
     subject: c.holder,
-    title: { en: `Card used by someone else at ${c.door} (${why})`, 'zh-CN': `${c.door} 门卡与持卡人人脸不符（${why}）` },
+    title: { en: `Card used by someone else at ${c.door} (${why}${seen})`, 'zh-CN': `${c.door} 门卡与持卡人人脸不符（${why}${seenZh}）` },
     ts: c.ts,
     evidence: { door: c.door, msg_ids: [c.msgId], ...(c.snapshotRef ? { snapshot_ref: c.snapshotRef } : {}) },
     cause: c.msgId,

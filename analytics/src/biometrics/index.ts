@@ -6,3 +6,4 @@ export { saveTemplate, loadTemplates, recordCheckin, pendingCheckins, reviewChec
 export { missedCheckins, type DueCheckin } from './missed.js';
 export { cardFaceDraft, type CardFaceCheck } from './gate.js';
 export { judgeHeadTurn, DEFAULT_HEAD_TURN, type HeadTurn, type HeadTurnThresholds, type HeadTurnVerdict } from './challenge.js';
+export { issueCard, revokeCard, cardHolder, expectedPeople, recordGateFaceCheck, type GateFaceCheckRow } from './cards.js';

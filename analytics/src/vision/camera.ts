@@ -13,6 +13,8 @@ import type { VisionRuntime } from './runtime.js';
 import { saveEvidenceFrame } from './snapshot.js';
 import { Tracker, type TrackerOptions } from './tracker.js';
 import { zoneProblem } from './zones.js';
+import { LatestFrame } from './latest-frame.js';
+import type { MatchThresholds } from '../biometrics/match.js';
 
 /** One camera as configured in the registry. */
 export interface CameraConfig {
@@ -29,6 +31,16 @@ export interface CameraConfig {
   tracker?: TrackerOptions;
   analyse?: AnalyseOptions;
   transport?: 'tcp' | 'udp';
+  /** A gate camera: the doors it watches; its newest frame is kept for card reads there. */
+  gate?: GateCameraConfig;
+}
+
+/** What a gate camera watches and how its card reads are judged. */
+export interface GateCameraConfig {
+  /** Door ids (gate.access `door`) in view. */
+  doors: string[];
+  /** 1:1 and 1:N thresholds; default DEFAULT_THRESHOLDS of biometrics/match.ts. */
+  thresholds?: MatchThresholds;
 }
 
 /** Counters of one camera. */
@@ -118,6 +130,8 @@ export interface CameraOutputs {
 export interface CameraPipeline {
   readonly analyser: CameraAnalyser;
   readonly source: FrameSource;
+  /** The newest decoded frame, kept for gate cameras only. */
+  readonly latest: LatestFrame | undefined;
   /** Resolves when the frames handed in so far are processed. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -135,6 +149,7 @@ export function startCamera(rt: VisionRuntime, cfg: CameraConfig, out: CameraOut
   let busy: Promise<void> = Promise.resolve();
   let running = false;
   const log = out.logger.child({ camera: cfg.id });
+  const latest = cfg.gate ? new LatestFrame() : undefined;
 
   const emitHealth = (h: StreamHealth) => {
     const msg = newMessage('cam.health', cfg.id, ++seq, h, Date.now());
@@ -170,6 +185,7 @@ export function startCamera(rt: VisionRuntime, cfg: CameraConfig, out: CameraOut
     logger: log,
     onHealth: emitHealth,
     onFrame: (frame, ts) => {
+      latest?.put(frame, ts);
       if (running) {
         analyser.stats.dropped++;
         return;
@@ -186,6 +202,7 @@ export function startCamera(rt: VisionRuntime, cfg: CameraConfig, out: CameraOut
   return {
     analyser,
     source,
+    latest,
     idle: () => busy,
     async stop() {
       await source.stop();

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
-import { check } from '@vigil/schemas';
+import { check, Id } from '@vigil/schemas';
 import { VisionError } from './errors.js';
-import { checkCameraConfig, type CameraConfig } from './camera.js';
+import { DEFAULT_THRESHOLDS } from '../biometrics/match.js';
+import { checkCameraConfig, type CameraConfig, type GateCameraConfig } from './camera.js';
 
 const Pt = Type.Tuple([Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 })]);
 const Zone = Type.Object(
   {
-    id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }),
+    id: Id,
     kind: Type.Union([Type.Literal('restricted'), Type.Literal('crowd'), Type.Literal('loiter')]),
     polygon: Type.Array(Pt, { minItems: 3, maxItems: 64 }),
     maxPeople: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
@@ -17,8 +18,8 @@ const Zone = Type.Object(
 );
 const Camera = Type.Object(
   {
-    id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }),
-    site: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }),
+    id: Id,
+    site: Id,
     url: Type.String({ pattern: '^rtsps?://' }),
     transport: Type.Optional(Type.Union([Type.Literal('tcp'), Type.Literal('udp')])),
     width: Type.Integer({ minimum: 32, maximum: 4096 }),
@@ -38,6 +39,17 @@ const Camera = Type.Object(
     ),
     downMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
     lyingStillMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
+    /** A gate camera: the doors in view (gate.access `door`), and optionally its face thresholds. */
+    gate: Type.Optional(
+      Type.Object(
+        {
+          doors: Type.Array(Id, { minItems: 1, maxItems: 16 }),
+          match: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+          uncertainBand: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -65,11 +77,19 @@ export function readCamerasFile(path: string): CameraConfig[] {
     fps: c.fps,
     motion: { ...c.motion, masks: c.masks },
     scene: { zones: c.zones, downMs: c.downMs, lyingStillMs: c.lyingStillMs },
+    ...(c.gate ? { gate: gateConfig(c.gate) } : {}),
   }));
+  const doors = new Map<string, number>();
   const ids = new Set<string>();
   for (const [i, c] of cams.entries()) {
     if (ids.has(c.id)) throw new VisionError('VIGIL_VISION_CONFIG', `${path}: /cameras/${i}/id ${c.id} appears twice`, { field: `/cameras/${i}/id` });
     ids.add(c.id);
+    for (const [j, door] of (c.gate?.doors ?? []).entries()) {
+      // One camera judges a door's reads: two would raise two verdicts on one read.
+      const other = doors.get(`${c.site}/${door}`);
+      if (other !== undefined) throw new VisionError('VIGIL_VISION_CONFIG', `${path}: /cameras/${i}/gate/doors/${j} ${door} is already watched by /cameras/${other}`, { field: `/cameras/${i}/gate/doors/${j}` });
+      doors.set(`${c.site}/${door}`, i);
+    }
     try {
       checkCameraConfig(c);
     } catch (err) {
@@ -77,4 +97,9 @@ export function readCamerasFile(path: string): CameraConfig[] {
     }
   }
   return cams;
+}
+
+function gateConfig(g: NonNullable<CamerasFile['cameras'][number]['gate']>): GateCameraConfig {
+  if (g.match === undefined && g.uncertainBand === undefined) return { doors: g.doors };
+  return { doors: g.doors, thresholds: { match: g.match ?? DEFAULT_THRESHOLDS.match, uncertainBand: g.uncertainBand ?? DEFAULT_THRESHOLDS.uncertainBand } };
 }

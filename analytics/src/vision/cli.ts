@@ -2,7 +2,9 @@
  * vigil-vision: the video analytics process. Reads the cameras file, pulls
  * each camera's RTSP stream, raises alerts through the alert store (and
  * publishes them on the site's alerts topic when MQTT is set), keeps
- * detections and stream health in the database and snapshots on disk.
+ * detections and stream health in the database and snapshots on disk. With
+ * MQTT, gate cameras (`gate.doors` in the cameras file) judge each card read
+ * at their doors against the card holder's face (gate-watch.ts).
  *
  *   node --import tsx analytics/src/vision/cli.ts
  *
@@ -14,11 +16,13 @@
  */
 import { createRequire } from 'node:module';
 import mqtt from 'mqtt';
-import { alertsTopic } from '@vigil/schemas';
+import { alertsTopic, type Alert } from '@vigil/schemas';
 import { ConfigError, createPool, optionalEnv, readConfigOrExit, requiredEnv, urlEnv } from '@vigil/ingest';
 import { createLogger } from '../logger.js';
 import { readCamerasFile } from './cameras-file.js';
 import { startCamera, type CameraPipeline } from './camera.js';
+import { listenForCardReads } from './gate-mqtt.js';
+import { createGateWatch } from './gate-watch.js';
 import { loadRuntime, type BackendName } from './runtime.js';
 import { recordCameraMessage } from './store.js';
 
@@ -49,17 +53,25 @@ const config = readConfigOrExit(() => {
 
 const pool = createPool(config.databaseUrl);
 const client = config.mqtt ? mqtt.connect(config.mqtt.url, { username: config.mqtt.username, password: config.mqtt.password, clientId: 'vigil-vision', clean: true }) : undefined;
+const publishAlert = (a: Alert) => void client?.publish(alertsTopic(a.site), JSON.stringify(a), { qos: 1 });
 const rt = await loadRuntime({ backend: config.backend, logger: log });
 const pipelines: CameraPipeline[] = config.cameras.map((cam) =>
   startCamera(rt, cam, {
     publish: (_topic, msg) => recordCameraMessage(pool, cam.site, msg),
     pool,
-    onAlert: (a) => client?.publish(alertsTopic(a.site), JSON.stringify(a), { qos: 1 }),
+    onAlert: publishAlert,
     snapshotDir: config.snapshotDir,
     ffmpegPath: config.ffmpeg,
     logger: log,
   }),
 );
+const gateCameras = pipelines.flatMap((p, i) => (p.latest ? [{ cfg: config.cameras[i]!, frames: p.latest }] : []));
+if (gateCameras.length > 0) {
+  const watch = createGateWatch({ rt, pool, cameras: gateCameras, snapshotDir: config.snapshotDir, logger: log, onAlert: publishAlert });
+  // Not awaited: the cameras run while the broker is away; mqtt.js subscribes once connected and again after each reconnect.
+  if (client) listenForCardReads(client, watch, log).catch((err: unknown) => log.error({ err }, 'cannot subscribe to card reads'));
+  else log.warn({ cameras: gateCameras.map((c) => c.cfg.id) }, 'gate cameras configured but VIGIL_MQTT_URL is not set: card reads cannot be judged');
+}
 process.stdout.write('VIGIL_VISION_READY\n');
 log.info({ cameras: config.cameras.map((c) => c.id), backend: rt.backend }, 'video analytics running');
 

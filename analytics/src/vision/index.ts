@@ -9,6 +9,9 @@ export { stepScene, initialSceneState, type SceneConfig, type SceneEvent, type S
 export { detectionMessage, detectionDraft, detectionTitle, toFrameBox } from './alerts.js';
 export { drawBoxes, saveEvidenceFrame } from './snapshot.js';
 export { startFrameSource, type FrameSource, type FrameSourceOptions, type StreamHealth } from './frames.js';
-export { CameraAnalyser, startCamera, checkCameraConfig, type CameraConfig, type CameraOutputs, type CameraPipeline, type CameraStats } from './camera.js';
+export { CameraAnalyser, startCamera, checkCameraConfig, type CameraConfig, type CameraOutputs, type CameraPipeline, type CameraStats, type GateCameraConfig } from './camera.js';
 export { readCamerasFile, CamerasFile } from './cameras-file.js';
 export { recordCameraMessage } from './store.js';
+export { LatestFrame, type TimedFrame } from './latest-frame.js';
+export { createGateWatch, type GateWatch, type GateWatchOptions, type GateCamera, type GateCheck } from './gate-watch.js';
+export { listenForCardReads, type CardReadListenOptions } from './gate-mqtt.js';

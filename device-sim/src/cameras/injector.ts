@@ -8,7 +8,7 @@ export const CAMERA_ACTIONS = ['scene', 'drop', 'stop', 'start'] as const;
 
 /**
  * Scenario injector for simulated cameras:
- * - `scene` `{ scene: 'empty' | 'person' | 'walk-in' | 'group' | 'person-down' }` switches what the camera shows;
+ * - `scene` `{ scene: 'empty' | 'person' | 'walk-in' | 'group' | 'person-down' | 'face' }` switches what the camera shows;
  * - `drop` `{ durationMs }` (or `{ seconds }`) takes the stream off air for that long;
  * - `stop` / `start` take it off air until told otherwise.
  */

@@ -6,7 +6,7 @@ import { CameraSimError } from './errors.js';
 import { runFfmpeg } from './ffmpeg.js';
 
 /** What a simulated camera can show. */
-export const SCENES = ['empty', 'person', 'walk-in', 'group', 'person-down'] as const;
+export const SCENES = ['empty', 'person', 'walk-in', 'group', 'person-down', 'face'] as const;
 export type Scene = (typeof SCENES)[number];
 
 export function isScene(value: unknown): value is Scene {
@@ -21,7 +21,7 @@ export function isScene(value: unknown): value is Scene {
 export const DEFAULT_FRAMES_DIR = fileURLToPath(new URL('../../../../shared/fixtures/images/', import.meta.url));
 
 /** The photos a scene is made from. */
-const PHOTOS = { background: 'background.jpg', body: 'ai-body.jpg', group: 'group-1.jpg' } as const;
+const PHOTOS = { background: 'background.jpg', body: 'ai-body.jpg', group: 'group-1.jpg', face: 'person-vlado.jpg' } as const;
 
 /** Seconds of the one-off start of a scene (the walk, the fade). */
 const WALK_S = 4;
@@ -160,6 +160,9 @@ export class SceneRenderer {
           loop: await still(['-i', this.photo('background'), '-i', person], `[0]${bg}[bg];[1]transpose=2[p];[bg][p]overlay=x=${Math.round((w - side) / 2)}:y=${y}`),
         };
       }
+      case 'face':
+        // A gate camera at the card reader: one man's head and shoulders fill the frame.
+        return { intro: [], loop: await still(['-i', this.photo('face')], `[0]${bg}`) };
     }
   }
 

@@ -103,7 +103,13 @@ try {
 }
 
 let failed = died.length > 0;
-if (failed) say(`exited during the soak: ${died.join(', ')}`);
+if (failed) {
+  say(`exited during the soak: ${died.join(', ')}`);
+  // what each one printed last, to see why
+  for (const svc of stack.services.filter((x) => died.some((d) => d.startsWith(`${x.name} (`)))) {
+    say(`last lines of ${svc.name}:\n${svc.tail().slice(-20).join('\n')}`);
+  }
+}
 process.stdout.write('\n| service | RSS first → last MiB | RSS slope, 2nd half (MiB/h) | fds first → last | fd slope, 2nd half (/h) | verdict |\n|---|---|---|---|---|---|\n');
 for (const [name, s] of series) {
   if (s.length < 4) continue;

@@ -15,6 +15,7 @@ import { DEFAULT_SECURITY, makeContext, scopeOf, type SecurityOptions } from './
 import { createLogger, type Logger } from './logger.js';
 import type { ServiceEndpoint } from './service-probe.js';
 import { notificationRoutes, type InAppChannel } from './notifications/index.js';
+import { accessCardRoutes } from './routes/access-cards.js';
 import { alertRoutes } from './routes/alerts.js';
 import { alertStreamRoutes } from './routes/alert-stream.js';
 import { auditRoutes } from './routes/audit.js';
@@ -160,6 +161,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(orgRoutes, { ctx });
   await app.register(subjectRoutes, { ctx });
   await app.register(deviceRoutes, { ctx, ...(opts.commandBus ? { commandBus: opts.commandBus } : {}) });
+  await app.register(accessCardRoutes, { ctx, ...(opts.snapshotDir !== undefined ? { snapshotDir: opts.snapshotDir } : {}) });
   await app.register(zoneRoutes, { ctx });
   await app.register(ruleRoutes, { ctx });
   await app.register(alertRoutes, { ctx, ...(hub ? { hub } : {}) });

@@ -36,6 +36,9 @@ export const PERMISSIONS = [
   'dashboard.read',
   'reports.read',
   'cameras.view',
+  /** Access cards (who holds which card at a site) and the gate face checks of card reads. */
+  'cards.read',
+  'cards.write',
   'officers.position',
   /** Where the officers of one's units are and whether they can take a dispatch (those who dispatch). */
   'officers.read',
@@ -49,8 +52,10 @@ const ALL_READS: Permission[] = ['org.read', 'subjects.read', 'devices.read', 'z
  * Separation of duties: administrators configure (devices, people, zones, rules,
  * users) but do not work alerts; operators and supervisors work alerts; officers
  * work the alerts of their own subjects and may accept one (dispatch it to themselves) but
- * not see where their colleagues are; auditors only read the audit trail and
- * nobody, auditors and administrators included, can change it.
+ * not see where their colleagues are; auditors read the audit trail and who
+ * was seen at which door (gate checks), and nobody, auditors and administrators
+ * included, can change the trail. Access cards are issued and revoked by
+ * administrators and supervisors.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
   administrator: new Set<Permission>([
@@ -63,6 +68,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'devices.command',
     'zones.write',
     'rules.write',
+    'cards.read',
+    'cards.write',
   ]),
   supervisor: new Set<Permission>([
     ...ALL_READS,
@@ -74,6 +81,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'checkins.review',
     'cameras.view',
     'officers.read',
+    'cards.read',
+    'cards.write',
   ]),
   operator: new Set<Permission>([
     ...ALL_READS,
@@ -87,6 +96,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'checkins.review',
     'cameras.view',
     'officers.read',
+    'cards.read',
   ]),
   officer: new Set<Permission>([
     'org.read',
@@ -102,7 +112,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'tracks.read',
     'officers.position',
   ]),
-  auditor: new Set<Permission>(['org.read', 'audit.read']),
+  auditor: new Set<Permission>(['org.read', 'audit.read', 'cards.read']),
 };
 
 /** True if `role` holds `permission` (and, for an API token, the token's scopes include it). */

@@ -81,4 +81,22 @@ describe('GET /api/snapshots/:camera/:file (embedded database, files on disk)', 
     );
     assert.equal((await get('op-a', `/api/snapshots/${gone}`)).statusCode, 404);
   });
+
+  test('a gate check’s snapshot (<camera>/gate/…, the ref of a card-face mismatch alert) is served the same way, in scope only', async () => {
+    const gateRef = 'cam-gate/gate/1732600000002-3.jpg';
+    mkdirSync(join(dir, 'cam-gate', 'gate'), { recursive: true });
+    copyFileSync(photo, join(dir, gateRef));
+    await db.pool.query(
+      `INSERT INTO gate_face_checks (time, msg_id, site_id, door_id, device_id, camera_id, granted, holder_id, outcome, score, threshold, faces, snapshot_ref)
+       VALUES (now(), $1, 'prison-a', 'door-1', 'gate-ctl', 'cam-gate', true, 'p-1', 'not_matched', 0.14, 0.3, 1, $2)`,
+      [newId(), gateRef],
+    );
+    const res = await get('op-a', `/api/snapshots/${gateRef}`);
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.rawPayload, readFileSync(join(dir, gateRef)));
+    assert.equal((await get('op-b', `/api/snapshots/${gateRef}`)).statusCode, 404);
+    // a detection's route does not reach a gate file, nor the other way round
+    assert.equal((await get('op-a', `/api/snapshots/cam-gate/1732600000002-3.jpg`)).statusCode, 404);
+    assert.equal((await get('op-a', `/api/snapshots/cam-yard/gate/1732600000000-1.jpg`)).statusCode, 404);
+  });
 });

@@ -82,7 +82,7 @@ const check = (r: CheckRow) => ({
  * - `POST /api/access-cards/:card/revoke` `{ site }` (`cards.write`) — revoke the live card;
  * - `GET /api/gate-checks` (`cards.read`) — checks of the caller's sites, newest first, scores beside thresholds;
  * - `GET /api/gate-checks/:id/snapshot` (`cameras.view`) — the check's evidence frame, from `snapshotDir`
- *   (gate snapshots live under `<camera>/gate/`, which `GET /api/snapshots/:camera/:file` does not reach).
+ *   (by the check's id; the same file is `GET /api/snapshots/<camera>/gate/<file>`, the ref an alert carries).
  * A site outside the caller's subtree is a 404, audited as denied; every read and change is audited.
  */
 export const accessCardRoutes: FastifyPluginAsync<{ ctx: AppContext; snapshotDir?: string }> = async (app, { ctx, snapshotDir }) => {

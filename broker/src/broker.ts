@@ -9,7 +9,7 @@ import { createDeviceRegistry } from './device-registry.js';
 import { createLogger, type Logger } from './logger.js';
 import { createCounters, type BrokerMetrics } from './metrics.js';
 import type { ServiceAccount } from './service-accounts.js';
-import { AclError, AuthError, LimitError } from './errors.js';
+import { AclError, AuthError, BrokerError, LimitError } from './errors.js';
 import { createAuthenticate } from './hooks/authenticate.js';
 import { createAuthorizeForward } from './hooks/authorize-forward.js';
 import { createAuthorizePublish } from './hooks/authorize-publish.js';
@@ -26,6 +26,8 @@ import { trackPresence } from './presence.js';
 import { markRedeliveries } from './redelivery.js';
 import memoryPersistenceModule from 'aedes-persistence';
 import { createClusterBackend, type BrokerRedisOptions } from './cluster.js';
+import { ackAfterQueued } from './ack-after-queued.js';
+import { openSqlitePersistence } from './persistence-sqlite.js';
 // aedes-persistence is CommonJS: at run time the default import is its factory (as Aedes itself imports it);
 // its typings describe an ES default export instead.
 const memoryPersistence = memoryPersistenceModule as unknown as () => object;
@@ -56,6 +58,13 @@ export interface BrokerOptions {
    * process: each process disconnects its own clients.
    */
   redis?: BrokerRedisOptions;
+  /**
+   * Where a single broker keeps persistent sessions (subscriptions, queued QoS 1/2 messages), retained
+   * messages and unfinished QoS 2 packets. `memory` (the default) loses them when the process dies;
+   * `sqlite` keeps them in a file, so a killed broker restarts with them (docs/broker-persistence.md).
+   * Not with `redis`, which keeps them in Redis.
+   */
+  persistence?: BrokerPersistence;
   /** Serve Prometheus `GET /metrics` and `GET /healthz` over HTTP on this port; 0 picks a free one (see the returned `metricsPort`). Default: off. */
   metricsPort?: number;
   /** Interface the metrics listener binds. Default `127.0.0.1`, whatever `host` is. */
@@ -64,6 +73,9 @@ export interface BrokerOptions {
   limits?: Partial<BrokerLimits>;
   logger?: Logger;
 }
+
+/** Where a single broker keeps its session state (see BrokerOptions.persistence). */
+export type BrokerPersistence = { kind: 'memory' } | { kind: 'sqlite'; file: string };
 
 /** The MQTT-over-TLS listener. */
 export interface BrokerTlsOptions {
@@ -128,21 +140,29 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     log,
   };
   const guard = createLimitGuard({ limits: opts.limits, counters: ctx.counters, log });
+  if (opts.redis !== undefined && opts.persistence !== undefined && opts.persistence.kind !== 'memory') {
+    throw new BrokerError('VIGIL_BROKER_PERSISTENCE', `persistence ${opts.persistence.kind} cannot be combined with redis: a cluster keeps sessions in Redis / 集群模式下会话保存在 Redis 中，不能同时使用 ${opts.persistence.kind}`);
+  }
+  const durable = opts.persistence?.kind === 'sqlite' ? openSqlitePersistence(opts.persistence.file) : undefined;
+  if (durable !== undefined) log.info({ file: opts.persistence?.kind === 'sqlite' ? opts.persistence.file : undefined }, 'sessions kept on disk / 会话保存在磁盘上');
   const cluster = opts.redis !== undefined ? await createClusterBackend(opts.redis, log) : undefined;
+  const acks = ackAfterQueued(guard.authorizePublish(createAuthorizePublish(ctx)));
   const aedes = await Aedes.createBroker({
     ...(cluster !== undefined ? { mq: cluster.mq } : {}),
-    persistence: markRedeliveries(cluster !== undefined ? cluster.persistence : indexOutgoing(memoryPersistence())),
+    persistence: markRedeliveries(cluster?.persistence ?? durable?.persistence ?? indexOutgoing(memoryPersistence())),
     preConnect: guard.preConnect(createPreConnect(ctx)),
     authenticate: cluster !== undefined ? cluster.guardAuthenticate(createAuthenticate(ctx), ctx) : createAuthenticate(ctx),
-    authorizePublish: guard.authorizePublish(createAuthorizePublish(ctx)),
+    authorizePublish: acks.authorizePublish,
     authorizeSubscribe: guard.authorizeSubscribe(createAuthorizeSubscribe(ctx)),
     authorizeForward: prom.countForward(createAuthorizeForward(ctx)),
     connectTimeout: 10_000,
     ...guard.aedesOptions,
   }).catch(async (err: unknown) => {
     await cluster?.close();
+    await durable?.close();
     throw err;
   });
+  acks.attach(aedes);
   cluster?.watch(aedes, ctx);
   guard.attach(aedes);
   const devicesOnline = new Map<string, Set<Client>>();
@@ -200,6 +220,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await cluster?.close();
+    await durable?.close();
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
@@ -229,6 +250,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
         listeners.wss?.close();
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         await cluster?.close();
+        await durable?.close();
         for (const s of servers) if ('closeAllConnections' in s && typeof s.closeAllConnections === 'function') s.closeAllConnections();
         await serversClosed;
         log.info('broker closed / 消息代理已关闭');

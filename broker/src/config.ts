@@ -3,6 +3,7 @@ import { ConfigError } from './errors.js';
 import type { ServiceSecrets } from './service-accounts.js';
 import { parseLimitsEnv } from './limits/env.js';
 import type { BrokerLimits } from './limits/options.js';
+import type { BrokerPersistence } from './broker.js';
 
 /** The environment to read settings from; `main.ts` passes `process.env`. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -23,6 +24,8 @@ export interface BrokerConfig {
   wsPort?: number;
   /** VIGIL_REDIS_URL: share state with other broker processes through this Redis (see docs/scaling.md). */
   redisUrl?: string;
+  /** VIGIL_BROKER_PERSISTENCE: `memory` (default) or `sqlite:/path/to/file` (sessions survive a killed broker; docs/broker-persistence.md). */
+  persistence: BrokerPersistence;
   /** VIGIL_BROKER_METRICS_PORT: serve Prometheus /metrics and /healthz on this port (loopback only). */
   metricsPort?: number;
   /** Limits set by VIGIL_MQTT_MAX_PACKET_BYTES, VIGIL_MQTT_MAX_MSGS_PER_SEC or VIGIL_MQTT_MAX_CONN_PER_IP_PER_SEC, when any is; the rest take their defaults. */
@@ -124,8 +127,26 @@ export function parseBrokerConfig(env: Env): BrokerConfig {
     ...optionalListeners(env),
     ...parseLimitsEnv(env),
     ...redisConfig(env),
+    persistence: persistenceConfig(env),
     ...metricsConfig(env),
   };
+}
+
+function persistenceConfig(env: Env): BrokerPersistence {
+  const name = 'VIGIL_BROKER_PERSISTENCE';
+  const raw = optional(env, name) ?? 'memory';
+  if (raw === 'memory') return { kind: 'memory' };
+  const file = raw.startsWith('sqlite:') ? raw.slice('sqlite:'.length) : '';
+  if (file === '') {
+    throw new ConfigError(
+      name,
+      bilingual(name, `must be memory or sqlite:/path/to/file, got ${JSON.stringify(raw)}`, `必须是 memory 或 sqlite:/文件路径，当前为 ${JSON.stringify(raw)}`),
+    );
+  }
+  if (optional(env, 'VIGIL_REDIS_URL') !== undefined) {
+    throw new ConfigError(name, bilingual(name, 'cannot be combined with VIGIL_REDIS_URL (a cluster keeps sessions in Redis)', '不能与 VIGIL_REDIS_URL 同时使用（集群的会话保存在 Redis 中）'));
+  }
+  return { kind: 'sqlite', file };
 }
 
 function optionalListeners(env: Env): Pick<BrokerConfig, 'tls' | 'wsPort'> {

@@ -6,7 +6,8 @@ export type BrokerErrorCode =
   | 'VIGIL_BROKER_REGISTRY' // a bad device registration or a registry lookup that failed
   | 'VIGIL_BROKER_SECRET' // a malformed stored secret hash
   | 'VIGIL_BROKER_LIMIT' // a client over a size or rate limit, disconnected
-  | 'VIGIL_BROKER_REDIS'; // the Redis shared by a cluster of brokers is not usable at start-up
+  | 'VIGIL_BROKER_REDIS' // the Redis shared by a cluster of brokers is not usable at start-up
+  | 'VIGIL_BROKER_PERSISTENCE'; // the file a single broker keeps its sessions in is not usable at start-up
 
 /** An error with a stable code, raised at the package boundary. */
 export class BrokerError extends Error {

@@ -1,4 +1,4 @@
-export { startBroker, type BrokerOptions, type BrokerTlsOptions, type BrokerWsOptions, type RunningBroker } from './broker.js';
+export { startBroker, type BrokerOptions, type BrokerPersistence, type BrokerTlsOptions, type BrokerWsOptions, type RunningBroker } from './broker.js';
 export type { BrokerMetrics } from './metrics.js';
 export { redactRedisUrl, type BrokerRedisOptions } from './cluster.js';
 export { hashSecret, verifySecret, generateSecret } from './secrets.js';

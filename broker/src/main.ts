@@ -1,7 +1,7 @@
 import { createPool } from '@vigil/ingest';
 import { startBroker } from './broker.js';
 import { CONFIG_EXIT_CODE, parseBrokerConfig, readTlsFiles, type BrokerConfig } from './config.js';
-import { ConfigError } from './errors.js';
+import { BrokerError, ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
 import { serviceAccounts } from './service-accounts.js';
 
@@ -32,6 +32,7 @@ for (const [name, variable] of [
 }
 
 const broker = await startBroker({
+  persistence: config.persistence,
   port: config.port,
   host: config.host,
   pool,
@@ -43,6 +44,13 @@ const broker = await startBroker({
   ...(config.metricsPort !== undefined ? { metricsPort: config.metricsPort } : {}),
   ...(config.limits !== undefined ? { limits: config.limits } : {}),
   logger: createLogger('broker'),
+}).catch((err: unknown) => {
+  // a session file that cannot be used is a bad setting: say which, and do not restart in a loop
+  if (err instanceof BrokerError && err.code === 'VIGIL_BROKER_PERSISTENCE') {
+    process.stderr.write(`VIGIL_BROKER_PERSISTENCE: ${err.message}\n`);
+    process.exit(CONFIG_EXIT_CODE);
+  }
+  throw err;
 });
 // the start script waits for this exact line
 process.stdout.write(`VIGIL_BROKER_READY ${broker.port}\n`);

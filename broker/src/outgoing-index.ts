@@ -11,10 +11,33 @@ interface OutgoingStore {
   destroy?(cb?: () => void): unknown;
 }
 
-interface QueuedPacket {
+/** A queued packet (an aedes-packet), as far as the queue reads it. */
+export interface QueuedPacket {
   brokerId?: string;
   brokerCounter?: number;
   messageId?: number;
+}
+
+/**
+ * Told of every change to a client's queue, in order, so it can be kept on disk
+ * (see persistence-sqlite.ts). `seq` orders a client's packets and names one.
+ */
+export interface OutgoingJournal {
+  added(clientId: string, seq: number, packet: QueuedPacket): void;
+  /** The packet at `seq` took a message id (it was sent). */
+  idSet(clientId: string, seq: number, messageId: number | undefined): void;
+  /** The packet at `seq` was replaced by another broker's packet with its message id. */
+  replaced(clientId: string, seq: number, packet: QueuedPacket): void;
+  removed(clientId: string, seq: number): void;
+  /** Resolves once every change told so far is durable. */
+  flushed(): Promise<void>;
+}
+
+/** What indexOutgoing starts from and reports to, for a persistence kept on disk. */
+export interface OutgoingDurability {
+  journal: OutgoingJournal;
+  /** The queues as last stored: every client's packets in ascending `seq`. */
+  restore: Iterable<{ clientId: string; seq: number; packet: QueuedPacket }>;
 }
 
 /**
@@ -30,8 +53,24 @@ class ClientQueue {
   private readonly byMessageId = new Map<number, number[]>();
   private nextSeq = 0;
 
+  constructor(
+    private readonly clientId: string,
+    private readonly journal: OutgoingJournal | undefined,
+  ) {}
+
   add(packet: QueuedPacket): void {
     const seq = this.nextSeq++;
+    this.put(seq, packet);
+    this.journal?.added(this.clientId, seq, packet);
+  }
+
+  /** Put back a packet as stored (ascending `seq`), without telling the journal. */
+  restore(seq: number, packet: QueuedPacket): void {
+    this.nextSeq = Math.max(this.nextSeq, seq + 1);
+    this.put(seq, packet);
+  }
+
+  private put(seq: number, packet: QueuedPacket): void {
     this.order.set(seq, packet);
     insertSeq(this.byBroker, brokerKey(packet), seq);
     if (packet.messageId !== undefined) insertSeq(this.byMessageId, packet.messageId, seq);
@@ -55,6 +94,7 @@ class ClientQueue {
     removeSeq(this.byBroker, brokerKey(this.order.get(seq)!), seq);
     this.order.set(seq, packet);
     insertSeq(this.byBroker, brokerKey(packet), seq);
+    this.journal?.replaced(this.clientId, seq, packet);
   }
 
   /** aedes-persistence's `outgoingClearMessageId`: remove and return the first packet with this message id (none: the first not yet sent). */
@@ -65,6 +105,7 @@ class ClientQueue {
     this.order.delete(seq);
     removeSeq(this.byBroker, brokerKey(stored), seq);
     if (stored.messageId !== undefined) removeSeq(this.byMessageId, stored.messageId, seq);
+    this.journal?.removed(this.clientId, seq);
     return stored;
   }
 
@@ -72,6 +113,7 @@ class ClientQueue {
     if (stored.messageId !== undefined) removeSeq(this.byMessageId, stored.messageId, seq);
     stored.messageId = messageId;
     if (messageId !== undefined) insertSeq(this.byMessageId, messageId, seq);
+    this.journal?.idSet(this.clientId, seq, messageId);
   }
 
   private firstFromOtherBroker(packet: QueuedPacket): number | undefined {
@@ -123,20 +165,29 @@ function brokerKey(p: QueuedPacket): string {
  * the largest single cost in the broker under load (bench:broker). Same
  * semantics (checked by aedes-persistence's own abstract test suite in
  * broker/test/outgoing-index.test.ts), O(1) per operation.
+ *
+ * With `durable`, the queues start as stored and every change is told to the
+ * journal; an enqueue resolves only once it is durable (the PUBACK to the
+ * publisher waits for that, see ack-after-queued.ts). Deliveries and
+ * acknowledgements do not wait: lost, they only mean a message sent again.
  */
-export function indexOutgoing<T>(persistence: T): T {
+export function indexOutgoing<T>(persistence: T, durable?: OutgoingDurability): T {
   const store = persistence as unknown as OutgoingStore;
+  const journal = durable?.journal;
   const queues = new Map<string, ClientQueue>();
   const queueOf = (id: string) => {
     let q = queues.get(id);
-    if (q === undefined) queues.set(id, (q = new ClientQueue()));
+    if (q === undefined) queues.set(id, (q = new ClientQueue(id, journal)));
     return q;
   };
+  for (const { clientId, seq, packet } of durable?.restore ?? []) queueOf(clientId).restore(seq, Object.assign(new Packet(packet), { messageId: packet.messageId }));
   store.outgoingEnqueue = async (sub, packet) => {
     queueOf(sub.clientId).add(new Packet(packet));
+    await journal?.flushed();
   };
   store.outgoingEnqueueCombi = async (subs, packet) => {
     for (const sub of subs) queueOf(sub.clientId).add(new Packet(packet));
+    if (subs.length > 0) await journal?.flushed();
   };
   store.outgoingUpdate = async (client, packet) => {
     const q = queues.get(client.id);

@@ -6,7 +6,15 @@ const DB = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 test('defaults: port 1883, host 127.0.0.1, anonymous off, no service accounts', () => {
   const c = parseBrokerConfig({ DATABASE_URL: DB });
-  assert.deepEqual(c, { port: 1883, host: '127.0.0.1', databaseUrl: DB, allowAnonymous: false, secrets: { ingest: undefined, analytics: undefined, commandCenter: undefined } });
+  assert.deepEqual(c, { port: 1883, host: '127.0.0.1', databaseUrl: DB, allowAnonymous: false, secrets: { ingest: undefined, analytics: undefined, commandCenter: undefined }, persistence: { kind: 'memory' } });
+});
+
+test('VIGIL_BROKER_PERSISTENCE: memory or sqlite:FILE, and not sqlite with VIGIL_REDIS_URL', () => {
+  assert.deepEqual(parseBrokerConfig({ DATABASE_URL: DB, VIGIL_BROKER_PERSISTENCE: 'memory' }).persistence, { kind: 'memory' });
+  assert.deepEqual(parseBrokerConfig({ DATABASE_URL: DB, VIGIL_BROKER_PERSISTENCE: 'sqlite:/var/lib/vigil/broker.sqlite' }).persistence, { kind: 'sqlite', file: '/var/lib/vigil/broker.sqlite' });
+  for (const env of [{ VIGIL_BROKER_PERSISTENCE: 'sqlite:' }, { VIGIL_BROKER_PERSISTENCE: 'redis' }, { VIGIL_BROKER_PERSISTENCE: 'sqlite:/x.db', VIGIL_REDIS_URL: 'redis://127.0.0.1:6379' }]) {
+    assert.throws(() => parseBrokerConfig({ DATABASE_URL: DB, ...env }), (err: unknown) => err instanceof ConfigError && err.variable === 'VIGIL_BROKER_PERSISTENCE', JSON.stringify(env));
+  }
 });
 
 test('each bad setting is named in the error', () => {

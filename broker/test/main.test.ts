@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -37,6 +40,22 @@ test('a missing DATABASE_URL or a bad port stops start-up with exit 78 naming th
   const badPort = run({ DATABASE_URL: db.url, VIGIL_MQTT_PORT: 'x' });
   assert.equal(await badPort.exited, 78);
   assert.match(badPort.err(), /VIGIL_MQTT_PORT/);
+});
+
+test('a bad or unusable VIGIL_BROKER_PERSISTENCE stops start-up with exit 78 naming the variable', async () => {
+  const bad = run({ DATABASE_URL: db.url, VIGIL_MQTT_PORT: '0', VIGIL_BROKER_PERSISTENCE: 'disk' });
+  assert.equal(await bad.exited, 78);
+  assert.match(bad.err(), /VIGIL_BROKER_PERSISTENCE/);
+  // a file that cannot be created (its folder is a file): found when the broker opens it
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-main-'));
+  try {
+    writeFileSync(join(dir, 'plain'), '');
+    const unusable = run({ DATABASE_URL: db.url, VIGIL_MQTT_PORT: '0', VIGIL_BROKER_PERSISTENCE: `sqlite:${dir}/plain/broker.sqlite` });
+    assert.equal(await unusable.exited, 78);
+    assert.match(unusable.err(), /VIGIL_BROKER_PERSISTENCE: cannot use ".*\/plain\/broker\.sqlite"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('with VIGIL_MQTT_TLS_PORT set, a missing certificate file stops start-up with exit 78 naming the file', async () => {

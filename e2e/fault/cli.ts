@@ -7,7 +7,8 @@ import { formatTable, runFaultSuite } from './suite.js';
  * each fault's length), VIGIL_FAULT_STEADY_S (15), VIGIL_FAULT_SETTLE_S (180),
  * VIGIL_FAULT_EDGE_RATE (50 fixes/s through the edge agent), VIGIL_FAULT_EDGE_FILL (1500),
  * VIGIL_FAULT_ONLY (comma-separated fault name prefixes, e.g. broker,edge; default all),
- * VIGIL_FAULT_LOG (a file for every service output line).
+ * VIGIL_FAULT_LOG (a file for every service output line), VIGIL_FAULT_BROKER_PERSISTENCE
+ * (sqlite, the default: the broker's sessions in a file that outlives its SIGKILL; memory: as before).
  * Exits 1 if any acknowledged message was lost or doubled, or an alert missed or doubled.
  */
 const num = (name: string, dflt: number, min: number) => {
@@ -28,9 +29,15 @@ const opts = {
   edgeRatePerS: num('VIGIL_FAULT_EDGE_RATE', 50, 1),
   edgeFill: num('VIGIL_FAULT_EDGE_FILL', 1500, 1001),
   ...(process.env.VIGIL_FAULT_ONLY ? { only: process.env.VIGIL_FAULT_ONLY.split(',') } : {}),
+  brokerPersistence: brokerPersistence(process.env.VIGIL_FAULT_BROKER_PERSISTENCE ?? 'sqlite'),
 };
+function brokerPersistence(raw: string): 'sqlite' | 'memory' {
+  if (raw === 'sqlite' || raw === 'memory') return raw;
+  process.stderr.write(`VIGIL_FAULT_BROKER_PERSISTENCE: must be sqlite or memory, got ${JSON.stringify(raw)}\n`);
+  process.exit(78);
+}
 const say = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-say(`fault suite: ${opts.tags} tags every ${opts.intervalMs / 1000} s, each fault ${opts.faultMs / 1000} s`);
+say(`fault suite: ${opts.tags} tags every ${opts.intervalMs / 1000} s, each fault ${opts.faultMs / 1000} s, broker persistence ${opts.brokerPersistence}`);
 // VIGIL_FAULT_LOG=FILE keeps every service's output lines
 const logFile = process.env.VIGIL_FAULT_LOG;
 const rows = await runFaultSuite({ ...opts, report: say, sink: (name, line) => void (logFile ? appendFileSync(logFile, `[${name}] ${line}\n`) : undefined) });

@@ -3,7 +3,7 @@ import type { LineSink } from '../../scripts/stack/service-process.js';
 import { storedById, storedByDeviceTs, tamperAlerts } from './count.js';
 import { startEdge, type EdgeRun } from './edge.js';
 import { startLoad, type LoadRun } from './load.js';
-import { startFaultSystem, type FaultSystem } from './system.js';
+import { startFaultSystem, type BrokerPersistenceKind, type FaultSystem } from './system.js';
 
 /** Settings of one run of the fault suite. */
 export interface FaultSuiteOptions {
@@ -22,6 +22,8 @@ export interface FaultSuiteOptions {
   edgeFill: number;
   /** Run only the faults whose names start with one of these (default all). */
   only?: readonly string[];
+  /** Where the broker keeps its sessions (VIGIL_BROKER_PERSISTENCE): `sqlite` (default, survives its SIGKILL) or `memory`. */
+  brokerPersistence?: BrokerPersistenceKind;
   report(line: string): void;
   sink?: LineSink;
 }
@@ -94,7 +96,7 @@ async function poll(check: () => Promise<boolean>, ms: number, everyMs = 200): P
 export async function runFaultSuite(o: FaultSuiteOptions): Promise<FaultRow[]> {
   const site = 'cc-lingyin';
   const prefix = 'fload';
-  const sys: FaultSystem = await startFaultSystem({ loadTags: o.tags, prefix, site, sink: o.sink ?? (() => undefined) });
+  const sys: FaultSystem = await startFaultSystem({ loadTags: o.tags, prefix, site, sink: o.sink ?? (() => undefined), brokerPersistence: o.brokerPersistence ?? 'sqlite' });
   const pool = createPool(sys.databaseUrl, { maxConnections: 2 });
   let load: LoadRun | undefined;
   const edges: EdgeRun[] = [];

@@ -1,4 +1,7 @@
 import { randomBytes, scrypt } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
 import { registerDevice } from '@vigil/broker';
@@ -17,7 +20,12 @@ export interface SystemOptions {
   prefix: string;
   site: string;
   sink: LineSink;
+  /** The broker's VIGIL_BROKER_PERSISTENCE: `sqlite` (a file in a temporary folder, kept across its restarts) or `memory`. */
+  brokerPersistence: BrokerPersistenceKind;
 }
+
+/** Where the fault suite's broker keeps its sessions. */
+export type BrokerPersistenceKind = 'sqlite' | 'memory';
 
 /**
  * Vigil for the fault suite: a PostgreSQL 15 server (so the database itself
@@ -73,11 +81,13 @@ const ENTRIES: Record<ServiceName, { entry: string; marker: string }> = {
 /** Start the database, register the demo world and the load tags, then broker, ingest and analytics. */
 export async function startFaultSystem(opts: SystemOptions): Promise<FaultSystem> {
   const pg = await startPgServer();
+  const stateDir = mkdtempSync(join(tmpdir(), 'vigil-fault-broker-'));
   const procs = new Map<ServiceName, ServiceProcess>();
   const stopAll = async () => {
     for (const name of ['analytics', 'ingest', 'broker'] as const) await procs.get(name)?.stop(5_000);
     procs.clear();
     await pg.destroy();
+    rmSync(stateDir, { recursive: true, force: true });
   };
   try {
 
@@ -102,6 +112,8 @@ export async function startFaultSystem(opts: SystemOptions): Promise<FaultSystem
         VIGIL_COMMAND_CENTER_MQTT_SECRET: randomBytes(24).toString('base64url'),
         // every load tag connects from 127.0.0.1; in the field each has its own address
         VIGIL_MQTT_MAX_CONN_PER_IP_PER_SEC: '100000',
+        // the same file across the broker's restarts: its sessions and queued messages outlive a SIGKILL
+        VIGIL_BROKER_PERSISTENCE: opts.brokerPersistence === 'sqlite' ? `sqlite:${join(stateDir, 'broker.sqlite')}` : 'memory',
       },
       ingest: { DATABASE_URL: pg.url, VIGIL_MQTT_URL: mqttUrl, VIGIL_MQTT_USERNAME: 'svc-ingest', VIGIL_MQTT_PASSWORD: secrets.ingest },
       analytics: { DATABASE_URL: pg.url, VIGIL_MQTT_URL: mqttUrl, VIGIL_MQTT_USERNAME: 'svc-analytics', VIGIL_MQTT_PASSWORD: secrets.analytics },

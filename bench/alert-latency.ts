@@ -67,7 +67,8 @@ const stack = await startStack({
   httpHost: '127.0.0.1',
   mqttPort: 0,
   dbPort: 0,
-  dataDir,
+  // the database in pg/, the broker's sessions beside it
+  dataDir: join(dataDir, 'pg'),
   ...(pg ? { databaseUrl: pg.url } : {}),
   simulator: false,
   simFixIntervalMs: 1000,

@@ -64,7 +64,7 @@ function slope(xs: number[], ys: number[]): number {
 // every load tag connects from 127.0.0.1; in the field each has its own address
 process.env.VIGIL_MQTT_MAX_CONN_PER_IP_PER_SEC ??= '100000';
 const dataDir = mkdtempSync(join(tmpdir(), 'vigil-soak-'));
-const stack = await startStack({ httpPort: 0, httpHost: '127.0.0.1', mqttPort: 0, dbPort: 0, dataDir, simulator: true, simFixIntervalMs: 5000, sink: () => undefined });
+const stack = await startStack({ httpPort: 0, httpHost: '127.0.0.1', mqttPort: 0, dbPort: 0, dataDir: join(dataDir, 'pg'), simulator: true, simFixIntervalMs: 5000, sink: () => undefined });
 const series = new Map<string, Sample[]>(stack.services.map((s) => [s.name, []]));
 const exited: string[] = [];
 for (const s of stack.services) s.child.once('exit', (code, signal) => exited.push(`${s.name} (${code ?? signal})`));

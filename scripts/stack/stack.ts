@@ -22,7 +22,7 @@ export interface StackOptions {
   dbPort: number;
   /** Use this server instead of the embedded database. */
   databaseUrl?: string;
-  /** Where the embedded database keeps its files (default ./data/pg). */
+  /** Where the embedded database keeps its files (default ./data/pg); the broker keeps its sessions in `broker.sqlite` beside this folder. */
   dataDir?: string;
   /** Run the demo tag simulator. */
   simulator: boolean;
@@ -100,8 +100,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       });
     }
     if (opts.mqttWsPort !== undefined) listeners.VIGIL_MQTT_WS_PORT = String(opts.mqttWsPort);
+    // Sessions on disk beside the database, as in production: a killed broker loses nothing it acknowledged.
+    const brokerStore = join(opts.dataDir ? dirname(opts.dataDir) : join(ROOT, 'data'), 'broker.sqlite');
     const broker = await start('broker', 'broker/src/main.ts', 'VIGIL_BROKER_READY', {
       ...listeners,
+      VIGIL_BROKER_PERSISTENCE: `sqlite:${brokerStore}`,
       DATABASE_URL: databaseUrl,
       VIGIL_MQTT_PORT: String(opts.mqttPort),
       VIGIL_INGEST_MQTT_SECRET: secrets.ingest,

@@ -63,7 +63,8 @@ async function runThroughBroker(seed: number): Promise<Got[]> {
   await sink.connect(run.built.devices);
   await runScenario(scenario, { injectors: { tag: run.injector }, advanceTo: (t) => run.fleet.runUntil(t) });
   const sent = sink.stats().sent;
-  for (let i = 0; i < 1500 && got.length < sent; i++) await new Promise((r) => setTimeout(r, 20));
+  // The broker acknowledges a publish once it is queued for its subscribers, so the last PUBACKs can come after the subscriber's copies.
+  for (let i = 0; i < 1500 && (got.length < sent || sink.stats().acked < sent); i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(sink.stats().errors, 0);
   assert.equal(sink.stats().acked, sent, 'every publish acknowledged');
   await sink.close();

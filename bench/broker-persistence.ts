@@ -12,12 +12,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect as netConnect, createServer, type AddressInfo } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet';
 import { createPool, migrate, startEmbeddedDatabase } from '@vigil/ingest';
+import { freePort } from '../ingest/test/helpers.js';
 import { startWorker, type Worker } from './lib/processes.js';
 
 const int = (name: string, fallback: number) => {
@@ -32,13 +33,6 @@ const MAIN = fileURLToPath(new URL('../broker/src/main.ts', import.meta.url));
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const nowMs = () => performance.timeOrigin + performance.now();
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function startBroker(databaseUrl: string, persistence: string): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();

@@ -63,7 +63,7 @@ say(`  Demo: three tags at Lingyin; tag-0001 enters the school exclusion zone in
 say(`  演示：灵隐的三个电子标签；tag-0001 约一分钟后进入学校禁止区域。`);
 say(`  Also 24 supervised subjects (tag-0004 … tag-0027) on their daily routines, with home zones and curfews.`);
 say(`  另有 24 名矫正对象（tag-0004 … tag-0027）按日常作息活动，设有住所区域和宵禁。`);
-if (config.cameras) {
+if (stack.cameras) {
   say(`  Cameras: pn-cam-perim-ne (someone walks into the perimeter strip) and pn-cam-yard (a group gathers), analysed by vigil-vision; VIGIL_DEMO_CAMERAS=false turns them off.`);
   say(`  摄像头：pn-cam-perim-ne（有人走入围墙警戒带）和 pn-cam-yard（人员聚集），由视频分析处理；设 VIGIL_DEMO_CAMERAS=false 可关闭。`);
 }

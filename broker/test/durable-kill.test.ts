@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { connect, type MqttClient } from 'mqtt';
 import { createPool, migrate, startEmbeddedDatabase } from '@vigil/ingest';
-import { connectClient } from './helpers.js';
+import { connectClient, freePort } from './helpers.js';
 
 // Issue 11: a broker SIGKILLed under QoS 1 load must lose no message it acknowledged. The real broker
 // (src/main.ts) in its own process, publishers on real MQTT connections, a persistent-session subscriber
@@ -38,13 +37,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** The broker as deployed: one node process (no tsx wrapper, so SIGKILL kills the broker itself). */
 async function startBroker(port: number, persistence: string): Promise<ChildProcess> {

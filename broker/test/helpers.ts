@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type pg from 'pg';
 import { createPool, migrate, startEmbeddedDatabase } from '@vigil/ingest';
@@ -91,4 +92,13 @@ export async function grantedQos(client: MqttClient, filters: string[]): Promise
     if (packet?.granted === undefined) throw err;
     return packet.granted.map((g) => (typeof g === 'number' ? g : Number.NaN));
   }
+}
+
+/** A TCP port free on loopback right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

@@ -9,6 +9,7 @@ import { issueCard, recordGateFaceCheck, type GateFaceCheckRow } from '@vigil/an
 import { newId } from '@vigil/schemas';
 import { buildApp, createAlertHub } from '../src/index.js';
 import { addUser, login, seedBasicTree } from './auth-helpers.js';
+import { injectAs, lastAudit as lastAuditOf } from './inject-helpers.js';
 import { startTestDb, testLogger } from './helpers.js';
 
 /**
@@ -23,12 +24,8 @@ describe('access cards and gate checks (app.inject, embedded database)', () => {
   let snapshotDir: string;
   const cookies: Record<string, string> = {};
   const q = (sql: string, p: unknown[] = []) => db.pool.query(sql, p);
-  const as = (user: string, method: 'GET' | 'POST', url: string, payload?: object) =>
-    app.inject({ method, url, headers: { cookie: cookies[user]! }, ...(payload ? { payload } : {}) });
-  const lastAudit = async (action: string) =>
-    (await q('SELECT actor, resource, outcome, detail FROM audit_log WHERE action = $1 ORDER BY seq DESC LIMIT 1', [action])).rows[0] as
-      | { actor: string; resource: string; outcome: string; detail: Record<string, unknown> }
-      | undefined;
+  const as = injectAs(() => app, cookies);
+  const lastAudit = (action: string) => lastAuditOf(db.pool, action);
   const T = Date.now() - 3_600_000;
   const gateRef = `pa-cam-gate/gate/${T + 2000}-1.jpg`;
   const check = (over: Partial<GateFaceCheckRow>): GateFaceCheckRow => ({

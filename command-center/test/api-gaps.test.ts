@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import { newId, type Alert } from '@vigil/schemas';
 import { buildApp, createAlertHub } from '../src/index.js';
 import { addUser, login, seedBasicTree, type TestUser } from './auth-helpers.js';
+import { injectAs, lastAudit as lastAuditOf } from './inject-helpers.js';
 import { insertAlert, sampleAlert, startTestDb, testLogger } from './helpers.js';
 
 /**
@@ -29,12 +30,8 @@ describe('API gaps of issue 9 (app.inject, embedded database)', () => {
     elsewhere: sampleAlert({ site: 'prison-x', dev: 'tag-x', subject: 'p-x' }),
   };
   const q = (sql: string, p: unknown[] = []) => db.pool.query(sql, p);
-  const as = (user: string, method: 'GET' | 'POST', url: string, payload?: object) =>
-    app.inject({ method, url, headers: { cookie: cookies[user]! }, ...(payload ? { payload } : {}) });
-  const lastAudit = async (action: string) =>
-    (await q('SELECT actor, resource, outcome, detail FROM audit_log WHERE action = $1 ORDER BY seq DESC LIMIT 1', [action])).rows[0] as
-      | { actor: string; resource: string; outcome: string; detail: Record<string, unknown> }
-      | undefined;
+  const as = injectAs(() => app, cookies);
+  const lastAudit = (action: string) => lastAuditOf(db.pool, action);
   const status = (dev: string, site: string, at: number, online: boolean) =>
     // As ingest stores an agent.status; the trigger of migration 010 records the change.
     q("INSERT INTO device_events (time, msg_id, device_id, site_id, seq, type, body) VALUES ($1, $2, $3, $4, 1, 'agent.status', $5)", [new Date(at), newId(), dev, site, JSON.stringify({ online })]);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { registerDevice } from '@vigil/broker';
-import { DEMO, seedDemo, seedPrison } from '@vigil/device-sim';
+import { DEFAULT_FRAMES_DIR, DEMO, seedDemo, seedPrison } from '@vigil/device-sim';
 import { createPool } from '@vigil/ingest';
 import { seedDemoPeople, type DemoPeople } from './demo-people.js';
 import { ensureDevPki } from './dev-pki.js';
@@ -48,6 +49,8 @@ export interface Stack {
   tagSecret: string;
   /** The demo officers (users who can sign in) and, on the run that created them, their first password. */
   demoPeople: DemoPeople;
+  /** The demo cameras and vigil-vision run (asked for, and the fixture photos their streams are made from are there). */
+  cameras: boolean;
   services: ServiceProcess[];
   stop(): Promise<void>;
 }
@@ -142,7 +145,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ...(opts.publicDir ? { VIGIL_PUBLIC_DIR: opts.publicDir } : {}),
       VIGIL_SNAPSHOT_DIR: snapshotDir,
     });
-    if (opts.cameras) {
+    // The streams are made from the fixture photos beside the project; a clone without them runs without cameras.
+    const cameras = opts.cameras === true && existsSync(DEFAULT_FRAMES_DIR);
+    if (opts.cameras && !cameras) {
+      opts.sink('cameras', JSON.stringify({ level: 40, msg: `demo cameras off: no fixture photos at ${DEFAULT_FRAMES_DIR} / 未找到样例图片，演示摄像头未启动` }), 'stderr');
+    }
+    if (cameras) {
       const sim = await start('cameras', 'device-sim/src/cli.ts', 'VIGIL_SIM_CAMERAS_READY', {}, cameraSimArgs());
       const camPool = createPool(databaseUrl);
       let camerasFile: string;
@@ -168,7 +176,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       });
     }
     const httpPort = Number(http.ready);
-    return { databaseUrl, mqttUrl, mqttPort, httpPort, httpUrl: `http://${opts.httpHost}:${httpPort}`, tagSecret, demoPeople, services, stop };
+    return { databaseUrl, mqttUrl, mqttPort, httpPort, httpUrl: `http://${opts.httpHost}:${httpPort}`, tagSecret, demoPeople, cameras, services, stop };
   } catch (err) {
     await stop();
     throw err;

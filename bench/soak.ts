@@ -7,9 +7,11 @@
  * of RSS over the second half must stay under VIGIL_SOAK_MAX_RSS_MIB_PER_H
  * (default 64) and of open descriptors under VIGIL_SOAK_MAX_FDS_PER_H (60).
  * Load: VIGIL_SOAK_TAGS (500) tags fixing every VIGIL_SOAK_INTERVAL_S (5).
+ * VIGIL_SOAK_LOG=FILE appends every service's output lines to FILE (e.g. the
+ * embedded database's memory log, VIGIL_DB_MEMORY_LOG_S).
  * Exits 1 if any service grows past a threshold or exits.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPool } from '@vigil/ingest';
@@ -32,6 +34,7 @@ const tags = num('VIGIL_SOAK_TAGS', 500, 1);
 const intervalS = num('VIGIL_SOAK_INTERVAL_S', 5, 0.1);
 const maxRss = num('VIGIL_SOAK_MAX_RSS_MIB_PER_H', 64, 0);
 const maxFds = num('VIGIL_SOAK_MAX_FDS_PER_H', 60, 0);
+const logFile = process.env.VIGIL_SOAK_LOG;
 const say = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
 interface Sample {
@@ -64,7 +67,9 @@ function slope(xs: number[], ys: number[]): number {
 // every load tag connects from 127.0.0.1; in the field each has its own address
 process.env.VIGIL_MQTT_MAX_CONN_PER_IP_PER_SEC ??= '100000';
 const dataDir = mkdtempSync(join(tmpdir(), 'vigil-soak-'));
-const stack = await startStack({ httpPort: 0, httpHost: '127.0.0.1', mqttPort: 0, dbPort: 0, dataDir: join(dataDir, 'pg'), simulator: true, simFixIntervalMs: 5000, sink: () => undefined });
+const stack = await startStack({ httpPort: 0, httpHost: '127.0.0.1', mqttPort: 0, dbPort: 0, dataDir: join(dataDir, 'pg'), simulator: true, simFixIntervalMs: 5000, sink: (name, line) => {
+  if (logFile) appendFileSync(logFile, `${name} ${line}\n`);
+} });
 const series = new Map<string, Sample[]>(stack.services.map((s) => [s.name, []]));
 const exited: string[] = [];
 for (const s of stack.services) s.child.once('exit', (code, signal) => exited.push(`${s.name} (${code ?? signal})`));

@@ -9,6 +9,7 @@ const log = createLogger('embedded-db');
 const config = readConfigOrExit(() => ({
   port: intEnv('VIGIL_DB_PORT', 5433, { min: 0, max: 65535 }),
   dataDir: optionalEnv('VIGIL_DATA_DIR', './data/pg'),
+  memoryLogS: intEnv('VIGIL_DB_MEMORY_LOG_S', 300, { min: 0, max: 86_400 }),
 }));
 
 const db = await startEmbeddedDatabase({ port: config.port, dataDir: config.dataDir, host: '127.0.0.1' });
@@ -20,6 +21,13 @@ await pool.end();
 log.info({ url: db.url, dataDir: config.dataDir, applied, timescale }, 'embedded database ready');
 // The start script waits for this exact line.
 process.stdout.write(`VIGIL_DB_READY ${db.url}\n`);
+
+// Where the memory is, every VIGIL_DB_MEMORY_LOG_S seconds (0: never): the WebAssembly heap can only grow.
+if (config.memoryLogS > 0) {
+  setInterval(() => {
+    void db.memory().then((m) => log.info({ memory: m }, 'embedded database memory'));
+  }, config.memoryLogS * 1000).unref();
+}
 
 let stopping = false;
 const stop = async (signal: string) => {

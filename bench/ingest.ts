@@ -14,7 +14,11 @@
  * VIGIL_BENCH_PUBLISHER (`raw`, default: packets encoded up front and written to
  * each device's socket, lib/raw-fix-publisher.ts; `mqttjs`: one mqtt.js client per
  * device, lib/fix-publisher.ts — the same MQTT on the wire, more publisher CPU);
- * VIGIL_INGEST_BATCH_MAX_ROWS, VIGIL_INGEST_FLUSH_INTERVAL_MS and VIGIL_INGEST_WRITE_METHOD go to ingest.
+ * VIGIL_INGEST_BATCH_MAX_ROWS, VIGIL_INGEST_FLUSH_INTERVAL_MS and VIGIL_INGEST_WRITE_METHOD go to ingest;
+ * VIGIL_BENCH_PG_FSYNC=on keeps fsync on in the PostgreSQL server (default off, as in the tests: the row label says which);
+ * VIGIL_BENCH_ONLY=postgres runs only the Vigil-broker PostgreSQL run and the raw COPY (for quick comparisons);
+ * VIGIL_BENCH_CPU_PROFILE_DIR writes a V8 CPU profile of each ingest process there (node --cpu-prof).
+ * PostgreSQL's CPU is read from /proc for the postmaster and its backends (children).
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -35,6 +39,7 @@ import { hashSecret, serviceAccounts, startBroker } from '@vigil/broker';
 import { createPool, migrate } from '@vigil/ingest';
 import { freePort } from '../ingest/test/helpers.js';
 import { startPgServer } from '../ingest/test/pg-server.js';
+import { pgCpuSeconds } from './lib/pg-cpu.js';
 import { rssBytes } from './lib/processes.js';
 import type { FixPublisherSpec } from './lib/fix-publisher.js';
 
@@ -52,6 +57,10 @@ const DEVICES = intSetting('VIGIL_BENCH_DEVICES', 10);
 const WINDOW = intSetting('VIGIL_BENCH_WINDOW', 100);
 const PUBLISHER = process.env.VIGIL_BENCH_PUBLISHER ?? 'raw';
 if (PUBLISHER !== 'raw' && PUBLISHER !== 'mqttjs') throw new Error(`VIGIL_BENCH_PUBLISHER must be raw or mqttjs, got ${JSON.stringify(PUBLISHER)}`);
+const ONLY_POSTGRES = process.env.VIGIL_BENCH_ONLY === 'postgres';
+const PG_FSYNC = process.env.VIGIL_BENCH_PG_FSYNC === 'on';
+const PG_LABEL = `PostgreSQL 15 (fsync=${PG_FSYNC ? 'on' : 'off'})`;
+const CPU_PROFILE_DIR = process.env.VIGIL_BENCH_CPU_PROFILE_DIR;
 const PUBLISHER_FILE = PUBLISHER === 'raw' ? './lib/raw-fix-publisher.ts' : './lib/fix-publisher.ts';
 const SITE = 'bench';
 const DEVICE_SECRET = 'bench-device-secret-0123456789';
@@ -68,6 +77,8 @@ interface Figures {
   ingestCpuSeconds: number;
   brokerCpuSeconds: number;
   publishersCpuSeconds: number;
+  /** All PostgreSQL processes (postmaster, backends, background workers); undefined for the embedded database. */
+  pgCpuSeconds: number | undefined;
   /** Mean of ingest's pending gauge over the run: near its cap (4 × batch rows) the database side is the bottleneck, near 0 upstream is. */
   meanPending: number;
 }
@@ -81,7 +92,8 @@ function cpuSeconds(pid: number): number {
 /** Start `node --import tsx ingest/src/main.ts` (its memory its own) and wait for VIGIL_INGEST_READY. */
 async function startIngestProcess(env: Record<string, string>): Promise<{ child: ChildProcess; stop(): Promise<void> }> {
   const passed = ['VIGIL_INGEST_BATCH_MAX_ROWS', 'VIGIL_INGEST_FLUSH_INTERVAL_MS', 'VIGIL_INGEST_WRITE_METHOD'].filter((k) => process.env[k]);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'ingest', 'src', 'main.ts')], {
+  const profile = CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILE_DIR] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(ROOT, 'ingest', 'src', 'main.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...Object.fromEntries(passed.map((k) => [k, process.env[k]!])), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -140,7 +152,7 @@ async function startPublishers(brokerUrl: string, t0Ms: number): Promise<ChildPr
 const deviceId = (n: number) => `pub-${String(n).padStart(5, '0')}`;
 
 /** Publish FIXES through the broker into a fresh ingest process on `db`; time until all are committed. */
-async function runIngest(name: string, brokerUrl: string, db: Record<string, string>, brokerCpu: () => number): Promise<Figures> {
+async function runIngest(name: string, brokerUrl: string, db: Record<string, string>, brokerCpu: () => number, pgCpu?: () => number): Promise<Figures> {
   const metricsPort = await freePort();
   const ingest = await startIngestProcess({
     ...db,
@@ -156,7 +168,7 @@ async function runIngest(name: string, brokerUrl: string, db: Record<string, str
   try {
     progress(`${name}: ${PUBLISHERS} publisher processes × ${DEVICES} devices connected; publishing ${FIXES} fixes`);
     const publishersCpu = () => publishers.reduce((sum, p) => sum + cpuSeconds(p.pid!), 0);
-    const cpu0 = { ingest: cpuSeconds(pid), broker: brokerCpu(), publishers: publishersCpu() };
+    const cpu0 = { ingest: cpuSeconds(pid), broker: brokerCpu(), publishers: publishersCpu(), pg: pgCpu?.() };
     const start = performance.now();
     const sent = Promise.all(
       publishers.map(
@@ -188,6 +200,7 @@ async function runIngest(name: string, brokerUrl: string, db: Record<string, str
       ingestCpuSeconds: cpuSeconds(pid) - cpu0.ingest,
       brokerCpuSeconds: brokerCpu() - cpu0.broker,
       publishersCpuSeconds: publishersCpu() - cpu0.publishers,
+      pgCpuSeconds: pgCpu && cpu0.pg !== undefined ? pgCpu() - cpu0.pg : undefined,
       meanPending: pendings.reduce((a, b) => a + b, 0) / Math.max(pendings.length, 1),
     };
     progress(`${name}: ${FIXES} committed in ${seconds.toFixed(2)} s (host load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs)`);
@@ -249,9 +262,19 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFracti
 
 function printTable(results: Figures[], copyRate: number): void {
   const rows = [
-    ['backend', 'fixes/s committed', 'ratio to raw COPY', 'ingest RSS peak (MiB)', 'ingest CPU (s)', 'broker CPU (s)', 'publishers CPU (s)', 'ingest pending (mean)'],
-    ...results.map((r) => [r.name, fmt(r.fixesPerSecond), fmt(r.fixesPerSecond / copyRate, 3), fmt(r.peakRssBytes / 1024 ** 2, 1), fmt(r.ingestCpuSeconds, 1), fmt(r.brokerCpuSeconds, 1), fmt(r.publishersCpuSeconds, 1), fmt(r.meanPending)]),
-    ['raw COPY into PostgreSQL 15 (reference)', fmt(copyRate), '1.000', '-', '-', '-', '-', '-'],
+    ['backend', 'fixes/s committed', 'ratio to raw COPY', 'ingest RSS peak (MiB)', 'ingest CPU (s)', 'broker CPU (s)', 'publishers CPU (s)', 'PostgreSQL CPU (s)', 'ingest pending (mean)'],
+    ...results.map((r) => [
+      r.name,
+      fmt(r.fixesPerSecond),
+      fmt(r.fixesPerSecond / copyRate, 3),
+      fmt(r.peakRssBytes / 1024 ** 2, 1),
+      fmt(r.ingestCpuSeconds, 1),
+      fmt(r.brokerCpuSeconds, 1),
+      fmt(r.publishersCpuSeconds, 1),
+      r.pgCpuSeconds === undefined ? '-' : fmt(r.pgCpuSeconds, 1),
+      fmt(r.meanPending),
+    ]),
+    ['raw COPY into PostgreSQL 15 (reference)', fmt(copyRate), '1.000', '-', '-', '-', '-', '-', '-'],
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const out = rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
@@ -266,7 +289,7 @@ function printTable(results: Figures[], copyRate: number): void {
   }
 }
 
-const server = await startPgServer();
+const server = await startPgServer({ fsync: PG_FSYNC });
 const dataDir = await mkdtemp(join(tmpdir(), 'vigil-bench-ingest-'));
 try {
   // The broker's registry lives in the real server; the embedded run's ingest only stores fixes, which need no device row.
@@ -293,24 +316,29 @@ try {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;
   };
+  const pgCpu = () => pgCpuSeconds(server.dataDir);
   const results: Figures[] = [];
   try {
-    const dbPort = await freePort();
-    results.push(await runIngest('embedded (PGlite)', brokerUrl, { VIGIL_DATA_DIR: dataDir, VIGIL_DB_PORT: String(dbPort) }, brokerCpu));
-    await registry.query('TRUNCATE tag_fixes');
-    results.push(await runIngest('PostgreSQL 15 (fsync=off)', brokerUrl, { DATABASE_URL: server.url }, brokerCpu));
+    if (!ONLY_POSTGRES) {
+      const dbPort = await freePort();
+      results.push(await runIngest('embedded (PGlite)', brokerUrl, { VIGIL_DATA_DIR: dataDir, VIGIL_DB_PORT: String(dbPort) }, brokerCpu));
+      await registry.query('TRUNCATE tag_fixes');
+    }
+    results.push(await runIngest(PG_LABEL, brokerUrl, { DATABASE_URL: server.url }, brokerCpu, pgCpu));
     const { rows } = await registry.query<{ n: number }>('SELECT count(*)::int AS n FROM tag_fixes');
     if (rows[0]!.n !== FIXES) throw new Error(`PostgreSQL holds ${rows[0]!.n} fixes, not ${FIXES}`);
   } finally {
     await broker.close();
   }
   // Reference: the same path through a bare Aedes (no authentication, ACL, limits or presence) — the ceiling any Aedes-based broker sets.
-  await registry.query('TRUNCATE tag_fixes');
-  const bare = await startBareAedes();
-  try {
-    results.push(await runIngest(BARE_AEDES, bare.url, { DATABASE_URL: server.url }, brokerCpu));
-  } finally {
-    await bare.close();
+  if (!ONLY_POSTGRES) {
+    await registry.query('TRUNCATE tag_fixes');
+    const bare = await startBareAedes();
+    try {
+      results.push(await runIngest(BARE_AEDES, bare.url, { DATABASE_URL: server.url }, brokerCpu, pgCpu));
+    } finally {
+      await bare.close();
+    }
   }
   await registry.end();
   printTable(results, await rawCopy(server.url));

@@ -43,9 +43,14 @@ export class Batcher<T> {
     else this.timer ??= setTimeout(() => this.kick(), this.opts.flushIntervalMs);
   }
 
+  /** True while fewer than maxPending items wait (or closing): whenRoom() would resolve at once. */
+  hasRoom(): boolean {
+    return this.queue.length < this.opts.maxPending || this.closing;
+  }
+
   /** Resolves when fewer than maxPending items wait (at once if already so, or on close). */
   whenRoom(): Promise<void> {
-    if (this.queue.length < this.opts.maxPending || this.closing) return Promise.resolve();
+    if (this.hasRoom()) return Promise.resolve();
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 

@@ -5,17 +5,22 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { optionalEnv, type Env } from './config.js';
 import { ConfigError } from './errors.js';
 import { COLUMNS } from './records.js';
+import { unnestRows, unnestRowsUnnamed } from './unnest-writer.js';
 import { insertValues, type RowWriter } from './writer.js';
 
-/** How a batch's rows reach the tables: multi-row INSERT ... VALUES, or COPY through a temporary table. */
-export type WriteMethod = 'insert' | 'copy';
+/**
+ * How a batch's rows reach the tables: multi-row INSERT ... VALUES, COPY through a temporary table, or
+ * one INSERT ... SELECT FROM unnest(array per column) (src/unnest-writer.ts).
+ */
+export type WriteMethod = 'insert' | 'copy' | 'unnest';
 
 /**
  * A RowWriter using COPY ... FROM STDIN (text format) into a session-local
  * temporary table, then `INSERT ... SELECT ... ON CONFLICT DO NOTHING`: COPY
  * itself cannot skip duplicates, and the dedupe must stay in the database so
  * that two ingest processes can never double a row. Faster than bind
- * parameters on a real server from about COPY_MIN_ROWS rows (bench/ingest-write.ts).
+ * parameters on a real server from about COPY_MIN_ROWS rows, but slower than
+ * INSERT ... unnest (src/unnest-writer.ts) at every size measured (bench/ingest-write.ts).
  */
 export const copyRows: RowWriter = async (client, table, rows, dedupe) => {
   if (rows.length === 0) return 0;
@@ -69,15 +74,19 @@ function copyField(v: unknown): string {
 }
 
 /**
- * The RowWriter for `method`. `'auto'`: multi-row INSERT on the embedded
- * PGlite, copyOrInsert on a real PostgreSQL or TimescaleDB server.
+ * The RowWriter for `method`. `'auto'` and `'unnest'`: INSERT ... unnest, the fastest on both
+ * (bench/ingest-write.ts), as a named statement on a real PostgreSQL or TimescaleDB server and unnamed
+ * on the embedded PGlite (its one backend outlives client connections, so names would clash there).
+ * `'copy'`: COPY through a temporary table for every batch (not on the embedded PGlite: COPY FROM STDIN
+ * through pglite-socket aborts it); `'insert'`: multi-row INSERT ... VALUES.
  */
 export async function rowWriterFor(pool: pg.Pool, method: WriteMethod | 'auto'): Promise<RowWriter> {
-  if (method === 'auto') return (await isEmbeddedServer(pool)) ? insertValues : copyOrInsert;
-  return method === 'copy' ? copyRows : insertValues;
+  if (method === 'insert') return insertValues;
+  if (method === 'copy') return copyRows;
+  return (await isEmbeddedServer(pool)) ? unnestRowsUnnamed : unnestRows;
 }
 
-const METHODS = ['auto', 'insert', 'copy'] as const;
+const METHODS = ['auto', 'insert', 'copy', 'unnest'] as const;
 
 /** The write-method setting `name` (`auto`, `insert` or `copy`; default `auto`); a ConfigError naming it otherwise. */
 export function writeMethodEnv(name: string, env: Env = process.env): WriteMethod | 'auto' {

@@ -24,7 +24,7 @@ export interface IngestOptions {
   flushIntervalMs?: number;
   /** Store only the devices of this partition (several processes split the stream); default: store everything. */
   partition?: Partition;
-  /** Multi-row INSERT or COPY; default `'auto'`: COPY for large batches on a real server, INSERT otherwise (src/copy-writer.ts). */
+  /** How rows reach the tables; default `'auto'`: one INSERT ... SELECT FROM unnest(arrays) per table (src/unnest-writer.ts, src/copy-writer.ts). */
   writeMethod?: WriteMethod | 'auto';
   /** Told every committed batch's rows (e.g. the InfluxDB mirror); must not throw or block. */
   onCommitted?(records: readonly IngestRecord[]): void;
@@ -100,7 +100,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     reconnectPeriod: 1_000,
     resubscribe: false,
   });
-  const sendAck = ackSender(client);
+  const sendAcks = ackSender(client);
   // Chosen at the first write, not at start: the database may be away when ingest starts.
   let rowWriter: RowWriter | undefined;
 
@@ -121,7 +121,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       counters.duplicates += result.duplicates;
       counters.deadLettered += result.deadLettered;
       // [MQTT-4.6.0-2] PUBACKs go out in the order the PUBLISHes arrived: batches commit in order.
-      for (const item of items) if (item.messageId !== undefined) sendAck(item.messageId, item.stream);
+      sendAcks(items);
       for (const item of items) item.committed?.();
       // Committed already: an observer's failure must not make the batcher write it again.
       try {
@@ -138,6 +138,14 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     onWriteError: (err, attempt) => log.error({ err, attempt }, 'database write failed; messages stay unacknowledged and will be retried'),
   });
 
+  // Tell mqtt.js the message is handled (never with its own PUBACK for QoS 1), at once while the batcher has room;
+  // holding `done` stops mqtt.js reading the socket: backpressure when the database falls behind.
+  const release = (packet: IPublishPacket, done: (err?: Error) => void) => {
+    const err = packet.qos > 0 ? ACK_LATER : undefined;
+    if (batcher.hasRoom()) done(err);
+    else void batcher.whenRoom().then(() => done(err));
+  };
+
   let closing: Promise<void> | undefined;
   client.handleMessage = (packet: IPublishPacket, done: (err?: Error) => void) => {
     // Shutting down: leave it unacknowledged, so the broker keeps it for the next session.
@@ -149,7 +157,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       // because PUBACKs must leave in arrival order [MQTT-4.6.0-2].
       counters.otherPartition++;
       batcher.add({ records: [], messageId: packet.qos > 0 ? packet.messageId : undefined, stream: client.stream });
-      void batcher.whenRoom().then(() => (packet.qos > 0 ? done(ACK_LATER) : done()));
+      release(packet, done);
       return;
     }
     counters.received++;
@@ -161,9 +169,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       }
     }
     batcher.add({ records, messageId: packet.qos > 0 ? packet.messageId : undefined, stream: client.stream });
-    const release = () => (packet.qos > 0 ? done(ACK_LATER) : done());
-    // Holding `done` stops mqtt.js reading the socket: backpressure when the database falls behind.
-    void batcher.whenRoom().then(release);
+    release(packet, done);
   };
 
   // Rejecters of submitted writes not yet committed, told when close drops them.
@@ -211,14 +217,33 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
   };
 }
 
-/** Sends a PUBACK for a message id, but only on the connection the message came on. */
-function ackSender(client: MqttClient): (messageId: number, stream: unknown) => void {
+/**
+ * Sends the PUBACKs of a committed batch's QoS 1 messages, in arrival order, as one write: only those that
+ * came on the current connection (after a reconnect the broker redelivers unacked messages itself, and a
+ * stale ack would misfire).
+ */
+function ackSender(client: MqttClient): (items: readonly Item[]) => void {
   // mqtt.js has no public ack call for MQTT 3.1.1 (customHandleAcks is MQTT 5 only, and delaying the
-  // handleMessage callback serialises every message), so we send the packet through its own sender.
-  const send = (client as unknown as { _sendPacket(packet: { cmd: 'puback'; messageId: number }): void })._sendPacket.bind(client);
-  return (messageId, stream) => {
-    // After a reconnect the broker redelivers unacked messages itself; a stale ack would be queued offline and misfire.
-    if (client.connected && client.stream === stream) send({ cmd: 'puback', messageId });
+  // handleMessage callback serialises every message), and its private _sendPacket encodes and writes each
+  // packet on its own. A PUBACK of MQTT 3.1.1 (protocolVersion 4, set above) is four fixed bytes
+  // [MQTT-3.4]: type 4 with flags 0, remaining length 2, the packet identifier big-endian; so a batch's
+  // acks are encoded here and written to mqtt.js's own stream in one piece.
+  return (items) => {
+    if (!client.connected) return;
+    const stream = client.stream;
+    let n = 0;
+    for (const item of items) if (item.messageId !== undefined && item.stream === stream) n++;
+    if (n === 0) return;
+    const acks = Buffer.allocUnsafe(4 * n);
+    let at = 0;
+    for (const item of items) {
+      if (item.messageId === undefined || item.stream !== stream) continue;
+      acks[at] = 0x40;
+      acks[at + 1] = 0x02;
+      acks.writeUInt16BE(item.messageId, at + 2);
+      at += 4;
+    }
+    stream.write(acks);
   };
 }
 

@@ -46,7 +46,11 @@ function isNewer(a: PresenceRow, b: PresenceRow): boolean {
  * replaced only by a strictly newer status; returns the rows changed.
  */
 export async function upsertPresence(client: pg.PoolClient, events: readonly unknown[][]): Promise<number> {
-  const rows = presenceRows(events);
+  return upsertPresenceRows(client, presenceRows(events));
+}
+
+/** upsertPresence for rows already picked by presenceRows. */
+export async function upsertPresenceRows(client: pg.PoolClient, rows: readonly PresenceRow[]): Promise<number> {
   if (rows.length === 0) return 0;
   const params: unknown[] = [];
   const tuples = rows.map((r) => `(${[r.deviceId, r.siteId, r.online, r.since, r.msgId].map((v) => `$${params.push(v)}`).join(', ')})`);

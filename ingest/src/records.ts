@@ -37,7 +37,10 @@ export const COLUMNS = {
  * other kind to `device_events`, anything invalid to `dead_letters` with the reason.
  */
 export function toRecord(topic: string, payload: Buffer): IngestRecord {
-  const result = validate(topic, payload);
+  // Decoded here rather than by validate, which copies a Buffer before decoding it. Only where the text
+  // cannot reach the size limit: invalid UTF-8 decodes to U+FFFD (3 bytes), and validate measures a string
+  // in UTF-8, so a larger payload goes as bytes and is measured as received.
+  const result = validate(topic, payload.byteLength * 3 <= MAX_PAYLOAD_BYTES ? payload.toString('utf8') : payload);
   if (!result.ok) {
     const { code, field, rule, message } = result.error;
     return { table: 'dead_letters', values: ['mqtt', topic, payload, code, field, `${rule}: ${message}`], error: { code, field, message } };

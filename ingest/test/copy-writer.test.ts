@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
 import { copyOrInsert, copyRows, COPY_MIN_ROWS, createPool, insertValues, isEmbeddedServer, migrate, rowWriterFor, writeBatch, writeMethodEnv, type IngestRecord } from '../src/index.js';
+import { unnestRows, unnestRowsUnnamed } from '../src/unnest-writer.js';
 import { backends } from './backends.js';
 
 const [embedded, real] = backends() as [ReturnType<typeof backends>[number], ReturnType<typeof backends>[number]];
@@ -10,18 +11,21 @@ const [embedded, real] = backends() as [ReturnType<typeof backends>[number], Ret
 test('writeMethodEnv: auto by default, names the variable when bad', () => {
   assert.equal(writeMethodEnv('VIGIL_INGEST_WRITE_METHOD', {}), 'auto');
   assert.equal(writeMethodEnv('VIGIL_INGEST_WRITE_METHOD', { VIGIL_INGEST_WRITE_METHOD: 'copy' }), 'copy');
+  assert.equal(writeMethodEnv('VIGIL_INGEST_WRITE_METHOD', { VIGIL_INGEST_WRITE_METHOD: 'unnest' }), 'unnest');
   assert.throws(() => writeMethodEnv('VIGIL_INGEST_WRITE_METHOD', { VIGIL_INGEST_WRITE_METHOD: 'bulk' }), /^ConfigError: VIGIL_INGEST_WRITE_METHOD: must be one of auto, insert, copy/);
 });
 
 describe(`write method on ${embedded.name}`, () => {
-  test('auto picks multi-row INSERT: COPY FROM STDIN through pglite-socket aborts PGlite', async (t) => {
+  test('auto picks INSERT ... unnest with an unnamed statement: PGlite keeps prepared names across connections', async (t) => {
     const pool = createPool(await embedded.start());
     t.after(async () => {
       await pool.end();
       await embedded.stop();
     });
     assert.equal(await isEmbeddedServer(pool), true);
-    assert.equal(await rowWriterFor(pool, 'auto'), insertValues);
+    assert.equal(await rowWriterFor(pool, 'auto'), unnestRowsUnnamed);
+    assert.equal(await rowWriterFor(pool, 'unnest'), unnestRowsUnnamed);
+    assert.equal(await rowWriterFor(pool, 'insert'), insertValues);
   });
 });
 
@@ -38,9 +42,11 @@ describe(`COPY writer on ${real.name}`, { skip: real.skip }, () => {
     await real.stop();
   });
 
-  test('auto picks COPY for large batches on a real server, INSERT for small ones', async () => {
+  test('auto picks INSERT ... unnest on a real server; copyOrInsert takes COPY for large batches, INSERT for small ones', async () => {
     assert.equal(await isEmbeddedServer(pool), false);
-    assert.equal(await rowWriterFor(pool, 'auto'), copyOrInsert);
+    assert.equal(await rowWriterFor(pool, 'auto'), unnestRows);
+    assert.equal(await rowWriterFor(pool, 'copy'), copyRows);
+    assert.equal(await rowWriterFor(pool, 'insert'), insertValues);
     // One connection kept open, so the session-local temporary table COPY goes through can be looked for.
     const session = createPool(url, { idleTimeoutMs: 60_000 });
     try {

@@ -38,7 +38,7 @@ export function pgServerUnavailable(): string | undefined {
  * initdb into a temporary folder and start the server with pg_ctl on a free
  * port (socket in the same folder). As root, both run as the `postgres` OS user.
  */
-export async function startPgServer(opts: { settings?: Record<string, string> } = {}): Promise<PgServer> {
+export async function startPgServer(opts: { settings?: Record<string, string>; /** Keep fsync on (default off: tests need no durability against power loss). */ fsync?: boolean } = {}): Promise<PgServer> {
   const reason = pgServerUnavailable();
   if (reason) throw new Error(reason);
   const asUser = process.getuid?.() === 0 ? postgresUser() : undefined;
@@ -51,7 +51,7 @@ export async function startPgServer(opts: { settings?: Record<string, string> } 
   // extra settings go into postgresql.conf (no shell quoting of pg_ctl -o to get wrong)
   const extra = Object.entries(opts.settings ?? {}).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'\n`).join('');
   if (extra !== '') await appendFile(join(data, 'postgresql.conf'), `\n# added by the test\n${extra}`);
-  const serverOpts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  const serverOpts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${opts.fsync ? '' : ' -c fsync=off'}`;
   let running = false;
   const pgCtl = (args: string[]) => run(join(PG_BIN, 'pg_ctl'), ['-D', data, '-w', '-t', '60', ...args], { ...asUser });
   const server: PgServer = {

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import mqemitterRedis from 'mqemitter-redis';
 import type { Aedes, AedesOptions } from 'aedes';
 import { createClusterClientIds, type ClusterClientIds } from './cluster-client-ids.js';
+import { coalesceAddSubscriptions } from './coalesce-add-subscriptions.js';
 import { BrokerError } from './errors.js';
 import type { HookContext } from './hooks/context.js';
 import type { Logger } from './logger.js';
@@ -90,7 +91,9 @@ export async function createClusterBackend(opts: BrokerRedisOptions, log: Logger
     subConn.disconnect();
     cb();
   };
-  const persistence = aedesPersistenceRedis({ conn: storeConn, maxSessionDelivery: opts.maxSessionDeliveryMessages ?? Number.MAX_SAFE_INTEGER });
+  const persistence = coalesceAddSubscriptions(
+    aedesPersistenceRedis({ conn: storeConn, maxSessionDelivery: opts.maxSessionDeliveryMessages ?? Number.MAX_SAFE_INTEGER }),
+  );
   log.info({ redis: where }, 'sharing broker state through Redis / 通过 Redis 共享消息代理状态');
   let closing: Promise<void> | undefined;
   return {

@@ -109,6 +109,27 @@ describe('two brokers sharing one Redis', { skip }, () => {
     await sub.c.endAsync();
   });
 
+  test('a persistent session subscribing to several filters in one SUBSCRIBE (as ingest does) gets its SUBACK and every channel', async () => {
+    // Aedes writes such a SUBSCRIBE once per filter; before coalesce-add-subscriptions the SUBACK never came on Redis
+    const sub = await recording(brokerB, { clientId: 'svc-ingest-multi', username: 'svc-ingest', password: SECRETS.ingest, clean: false });
+    const filters = ['telemetry', 'event', 'status'].map((ch) => `vigil/v1/+/+/${ch}`);
+    const granted = await Promise.race([
+      sub.c.subscribeAsync(filters, { qos: 1 }),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no SUBACK within the wait')), WAIT_MS)),
+    ]);
+    assert.deepEqual(granted.map((g) => [g.topic, g.qos]), filters.map((f) => [f, 1]));
+    const tag = await device(brokerA);
+    await tag.publishAsync(`${T}/telemetry`, '{"n":2}', { qos: 1 });
+    await tag.publishAsync(`${T}/event`, '{"n":3}', { qos: 1 });
+    // the broker's own birth message on status/ arrives too; the device's two are what this checks
+    const mine = () => sub.seen.filter((m) => !m.topic.endsWith('/status')).map((m) => [m.topic, m.payload]);
+    await until('both messages on broker B', () => mine().length >= 2);
+    assert.ok(sub.seen.some((m) => m.topic === `${T}/status`), 'the status filter delivers too');
+    assert.deepEqual(mine().sort(), [[`${T}/event`, '{"n":3}'], [`${T}/telemetry`, '{"n":2}']]);
+    await tag.endAsync();
+    await sub.c.endAsync();
+  });
+
   test('a persistent session on broker B gets what was published via A while it was away, across a restart of B', async () => {
     const id = 'svc-ingest-durable';
     const creds = { username: 'svc-ingest', password: SECRETS.ingest };

@@ -8,7 +8,8 @@ import { formatTable, runFaultSuite } from './suite.js';
  * VIGIL_FAULT_EDGE_RATE (50 fixes/s through the edge agent), VIGIL_FAULT_EDGE_FILL (1500),
  * VIGIL_FAULT_ONLY (comma-separated fault name prefixes, e.g. broker,edge; default all),
  * VIGIL_FAULT_LOG (a file for every service output line), VIGIL_FAULT_BROKER_PERSISTENCE
- * (sqlite, the default: the broker's sessions in a file that outlives its SIGKILL; memory: as before).
+ * (sqlite, the default: the broker's sessions in a file that outlives its SIGKILL; memory: as before;
+ * redis: the cluster's persistence, a redis-server started by the suite).
  * Exits 1 if any acknowledged message was lost or doubled, or an alert missed or doubled.
  */
 const num = (name: string, dflt: number, min: number) => {
@@ -31,9 +32,9 @@ const opts = {
   ...(process.env.VIGIL_FAULT_ONLY ? { only: process.env.VIGIL_FAULT_ONLY.split(',') } : {}),
   brokerPersistence: brokerPersistence(process.env.VIGIL_FAULT_BROKER_PERSISTENCE ?? 'sqlite'),
 };
-function brokerPersistence(raw: string): 'sqlite' | 'memory' {
-  if (raw === 'sqlite' || raw === 'memory') return raw;
-  process.stderr.write(`VIGIL_FAULT_BROKER_PERSISTENCE: must be sqlite or memory, got ${JSON.stringify(raw)}\n`);
+function brokerPersistence(raw: string): 'sqlite' | 'memory' | 'redis' {
+  if (raw === 'sqlite' || raw === 'memory' || raw === 'redis') return raw;
+  process.stderr.write(`VIGIL_FAULT_BROKER_PERSISTENCE: must be sqlite, memory or redis, got ${JSON.stringify(raw)}\n`);
   process.exit(78);
 }
 const say = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);

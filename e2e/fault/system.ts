@@ -8,6 +8,7 @@ import { registerDevice } from '@vigil/broker';
 import { DEMO, seedDemo } from '@vigil/device-sim';
 import { createPool, migrate } from '@vigil/ingest';
 import { startPgServer, type PgServer } from '../../ingest/test/pg-server.js';
+import { startTestRedis, type TestRedis } from '../../broker/test/redis.js';
 import { startServiceProcess, type LineSink, type ServiceProcess } from '../../scripts/stack/service-process.js';
 
 /** The services the fault suite kills and restarts, each its own process. */
@@ -20,12 +21,16 @@ export interface SystemOptions {
   prefix: string;
   site: string;
   sink: LineSink;
-  /** The broker's VIGIL_BROKER_PERSISTENCE: `sqlite` (a file in a temporary folder, kept across its restarts) or `memory`. */
+  /**
+   * Where the broker keeps sessions: `sqlite` (VIGIL_BROKER_PERSISTENCE, a file in a temporary folder,
+   * kept across its restarts), `memory`, or `redis` (VIGIL_REDIS_URL, a redis-server the suite starts
+   * and keeps running across the broker's restarts: the production cluster's persistence).
+   */
   brokerPersistence: BrokerPersistenceKind;
 }
 
 /** Where the fault suite's broker keeps its sessions. */
-export type BrokerPersistenceKind = 'sqlite' | 'memory';
+export type BrokerPersistenceKind = 'sqlite' | 'memory' | 'redis';
 
 /**
  * Vigil for the fault suite: a PostgreSQL 15 server (so the database itself
@@ -83,9 +88,11 @@ export async function startFaultSystem(opts: SystemOptions): Promise<FaultSystem
   const pg = await startPgServer();
   const stateDir = mkdtempSync(join(tmpdir(), 'vigil-fault-broker-'));
   const procs = new Map<ServiceName, ServiceProcess>();
+  let redis: TestRedis | undefined;
   const stopAll = async () => {
     for (const name of ['analytics', 'ingest', 'broker'] as const) await procs.get(name)?.stop(5_000);
     procs.clear();
+    await redis?.stop();
     await pg.destroy();
     rmSync(stateDir, { recursive: true, force: true });
   };
@@ -100,6 +107,7 @@ export async function startFaultSystem(opts: SystemOptions): Promise<FaultSystem
     } finally {
       await pool.end();
     }
+    if (opts.brokerPersistence === 'redis') redis = await startTestRedis();
     const mqttPort = await freePort();
     const mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
     const secrets = { ingest: randomBytes(24).toString('base64url'), analytics: randomBytes(24).toString('base64url') };
@@ -113,7 +121,9 @@ export async function startFaultSystem(opts: SystemOptions): Promise<FaultSystem
         // every load tag connects from 127.0.0.1; in the field each has its own address
         VIGIL_MQTT_MAX_CONN_PER_IP_PER_SEC: '100000',
         // the same file across the broker's restarts: its sessions and queued messages outlive a SIGKILL
-        VIGIL_BROKER_PERSISTENCE: opts.brokerPersistence === 'sqlite' ? `sqlite:${join(stateDir, 'broker.sqlite')}` : 'memory',
+        ...(redis
+          ? { VIGIL_REDIS_URL: redis.url }
+          : { VIGIL_BROKER_PERSISTENCE: opts.brokerPersistence === 'sqlite' ? `sqlite:${join(stateDir, 'broker.sqlite')}` : 'memory' }),
       },
       ingest: { DATABASE_URL: pg.url, VIGIL_MQTT_URL: mqttUrl, VIGIL_MQTT_USERNAME: 'svc-ingest', VIGIL_MQTT_PASSWORD: secrets.ingest },
       analytics: { DATABASE_URL: pg.url, VIGIL_MQTT_URL: mqttUrl, VIGIL_MQTT_USERNAME: 'svc-analytics', VIGIL_MQTT_PASSWORD: secrets.analytics },

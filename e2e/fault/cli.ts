@@ -43,6 +43,6 @@ say(`fault suite: ${opts.tags} tags every ${opts.intervalMs / 1000} s, each faul
 const logFile = process.env.VIGIL_FAULT_LOG;
 const rows = await runFaultSuite({ ...opts, report: say, sink: (name, line) => void (logFile ? appendFileSync(logFile, `[${name}] ${line}\n`) : undefined) });
 process.stdout.write(`\n${formatTable(rows)}\n`);
-for (const r of rows.filter((x) => x.lost > 0)) say(`${r.fault}: lost by when sent ${JSON.stringify(r.lostWhen)} (during = while down, queued by mqtt.js)`);
+for (const r of rows.filter((x) => x.lost > 0)) say(`${r.fault}: lost by when sent ${JSON.stringify(r.lostWhen)} (during = while down, queued by mqtt.js; edge = sent through the edge agent, counted as dropped when it reported dropping them)`);
 const bad = rows.filter((r) => r.lost > 0 || r.duplicated > 0 || r.alertsMissed > 0 || r.alertsDoubled > 0);
 process.exit(bad.length > 0 ? 1 : 0);

@@ -41,8 +41,8 @@ export interface FaultRow {
   duplicated: number;
   /** Acknowledged, not stored, and not reported dropped by an edge agent. */
   lost: number;
-  /** Of the lost load messages: how many were sent before the fault, during it (queued by mqtt.js), and after its end. */
-  lostWhen: { before: number; during: number; after: number };
+  /** Of the lost load messages: how many were sent before the fault, during it (queued by mqtt.js), and after its end; and how many of the edge agent's. */
+  lostWhen: { before: number; during: number; after: number; edge: number };
   /** Dropped by an edge agent at its queue limit, and reported in its agent.status. */
   droppedReported: number;
   alertsExpected: number;
@@ -229,7 +229,7 @@ async function tally(
     let storedN = 0;
     let dup = 0;
     const t = timing.get(w);
-    const lostWhen = { before: 0, during: 0, after: 0 };
+    const lostWhen = { before: 0, during: 0, after: 0, edge: 0 };
     for (const r of acked) {
       const n = byId.get(r.id) ?? 0;
       if (n > 0) storedN++;
@@ -241,6 +241,7 @@ async function tally(
     for (const r of edgeMine) {
       const n = edgeStored.get(`${r.dev}|${r.ts}`) ?? 0;
       if (n > 0) storedN++;
+      else lostWhen.edge++;
       dup += Math.max(0, n - 1);
     }
     const droppedReported = fill.log.some((r) => r.window === w) ? fillDropped : 0;

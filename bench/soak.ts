@@ -9,12 +9,17 @@
  * Load: VIGIL_SOAK_TAGS (500) tags fixing every VIGIL_SOAK_INTERVAL_S (5).
  * VIGIL_SOAK_LOG=FILE appends every service's output lines to FILE (e.g. the
  * embedded database's memory log, VIGIL_DB_MEMORY_LOG_S).
+ * VIGIL_SOAK_DB=postgres runs the stack on a PostgreSQL 15 server the soak
+ * starts (the production layout) instead of the embedded database, and samples
+ * the server's whole process tree (PSS, so shared buffers count once).
  * Exits 1 if any service grows past a threshold or exits.
  */
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPool } from '@vigil/ingest';
+import { createPool, migrate } from '@vigil/ingest';
+import { startPgServer, type PgServer } from '../ingest/test/pg-server.js';
+import { treeMemory } from './lib/process-tree-memory.js';
 import { startStack } from '../scripts/stack/stack.js';
 import { startLoad } from '../e2e/fault/load.js';
 import { registerLoadTags } from '../e2e/fault/system.js';
@@ -66,11 +71,28 @@ function slope(xs: number[], ys: number[]): number {
 
 // every load tag connects from 127.0.0.1; in the field each has its own address
 process.env.VIGIL_MQTT_MAX_CONN_PER_IP_PER_SEC ??= '100000';
+const dbKind = process.env.VIGIL_SOAK_DB ?? 'embedded';
+if (dbKind !== 'embedded' && dbKind !== 'postgres') {
+  process.stderr.write(`VIGIL_SOAK_DB: must be embedded or postgres, got ${JSON.stringify(dbKind)}\n`);
+  process.exit(78);
+}
 const dataDir = mkdtempSync(join(tmpdir(), 'vigil-soak-'));
-const stack = await startStack({ httpPort: 0, httpHost: '127.0.0.1', mqttPort: 0, dbPort: 0, dataDir: join(dataDir, 'pg'), simulator: true, simFixIntervalMs: 5000, sink: (name, line) => {
+let pg: PgServer | undefined;
+if (dbKind === 'postgres') {
+  pg = await startPgServer({ fsync: true });
+  const pool = createPool(pg.url);
+  await migrate(pool).finally(() => pool.end());
+}
+const stack = await startStack({ httpPort: 0, httpHost: '127.0.0.1', mqttPort: 0, dbPort: 0, dataDir: join(dataDir, 'pg'), ...(pg ? { databaseUrl: pg.url } : {}), simulator: true, simFixIntervalMs: 5000, sink: (name, line) => {
   if (logFile) appendFileSync(logFile, `${name} ${line}\n`);
 } });
-const series = new Map<string, Sample[]>(stack.services.map((s) => [s.name, []]));
+/** What is sampled: every service process, and the PostgreSQL server's process tree when there is one. */
+const probes: { name: string; sample(): { rssMiB: number; fds: number } }[] = stack.services.map((s) => ({ name: s.name, sample: () => sample(s.child.pid!) }));
+if (pg) {
+  const postmaster = Number(readFileSync(join(pg.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  probes.unshift({ name: 'postgres (PSS)', sample: () => treeMemory(postmaster) });
+}
+const series = new Map<string, Sample[]>(probes.map((p) => [p.name, []]));
 const exited: string[] = [];
 for (const s of stack.services) s.child.once('exit', (code, signal) => exited.push(`${s.name} (${code ?? signal})`));
 let load: Awaited<ReturnType<typeof startLoad>> | undefined;
@@ -83,16 +105,16 @@ try {
     await pool.end();
   }
   load = await startLoad({ mqttUrl: stack.mqttUrl, secret: stack.tagSecret, site: 'cc-lingyin', prefix: 'soak', tags, intervalMs: intervalS * 1000, centre: { lat: 29.9, lon: 121.9 } });
-  say(`soak: ${minutes} min, ${tags} load tags every ${intervalS} s plus the demo simulator; sampling every ${sampleS} s`);
+  say(`soak: ${dbKind} database, ${minutes} min, ${tags} load tags every ${intervalS} s plus the demo simulator; sampling every ${sampleS} s`);
   const t0 = Date.now();
-  const names = stack.services.map((s) => s.name);
+  const names = probes.map((p) => p.name);
   say(['t (s)', ...names.map((n) => `${n} RSS MiB/fds`)].join(' | '));
   while (Date.now() - t0 < minutes * 60_000 && exited.length === 0) {
     const tS = (Date.now() - t0) / 1000;
     const cells: string[] = [];
-    for (const s of stack.services) {
-      const v = sample(s.child.pid!);
-      series.get(s.name)!.push({ tS, ...v });
+    for (const p of probes) {
+      const v = p.sample();
+      series.get(p.name)!.push({ tS, ...v });
       cells.push(`${v.rssMiB.toFixed(0)}/${v.fds}`);
     }
     say([tS.toFixed(0), ...cells].join(' | '));
@@ -104,6 +126,7 @@ try {
 } finally {
   await load?.close();
   await stack.stop();
+  await pg?.destroy();
   rmSync(dataDir, { recursive: true, force: true });
 }
 

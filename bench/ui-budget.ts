@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { chromiumMissing, launchChromium } from '../command-center/test/chromium.js';
 import type { Alert } from '@vigil/schemas';
 import { startCommandCenter } from '@vigil/command-center';
 import { insertAlert, sampleAlert, startTestBroker, startTestDb, testLogger } from '../command-center/test/helpers.js';
@@ -20,8 +21,6 @@ import { addUser, seedBasicTree, TEST_PASSWORD } from '../command-center/test/au
 
 const BUDGET_KB = 300;
 const RUNS = Number(process.env.VIGIL_BENCH_RUNS ?? 5);
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PKG_DIR = fileURLToPath(new URL('../command-center/', import.meta.url));
 const PUBLIC_DIR = join(PKG_DIR, 'public');
 const say = (s: string): void => void process.stdout.write(`${s}\n`);
@@ -73,8 +72,8 @@ say(`  CJK font slices (woff2)     ${kb(sum(fonts)).padStart(8)} KB in ${fonts.l
 say(`  all public assets           ${kb(sum(assets)).padStart(8)} KB`);
 
 // ---- first render ---------------------------------------------------------------------------------------------
-if (!existsSync(CHROMIUM)) {
-  say(`first render: skipped, ${CHROMIUM} not found`);
+if (chromiumMissing !== undefined) {
+  say(`first render: skipped, ${chromiumMissing}`);
   process.exit(0);
 }
 // A copy of the built UI with one bare page beside it, so both come from the same server.
@@ -92,7 +91,7 @@ try {
   const alerts: Alert[] = Array.from({ length: 50 }, (_, i) => sampleAlert({ dev: `tag-${String(i).padStart(4, '0')}`, raised_ts: Date.now() - i * 60_000, last_ts: Date.now() - i * 60_000 }));
   for (const a of alerts) await insertAlert(db.pool, a);
   const base = `http://127.0.0.1:${center.port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  browser = await launchChromium();
 
   /** ms from navigation start until `selector` is in the page, in a fresh context (cold cache) each run. */
   const measure = async (path: string, selector: string, signIn: boolean): Promise<number> => {

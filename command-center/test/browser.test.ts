@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumMissing, chromiumSkip, launchChromium } from './chromium.js';
 import type { MqttClient } from 'mqtt';
 import type { Pool } from 'pg';
 import { alertsTopic, type Alert } from '@vigil/schemas';
@@ -11,15 +12,12 @@ import { startCommandCenter, type CommandCenter } from '../src/index.js';
 import { connectPublisher, insertAlert, sampleAlert, startTestBroker, startTestDb, testLogger } from './helpers.js';
 import { addUser, seedBasicTree, TEST_PASSWORD } from './auth-helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PKG_DIR = fileURLToPath(new URL('..', import.meta.url));
 const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
 const SCREENSHOT = '/tmp/cc.png';
 
-// ARCHITECTURE.md "Running it": find the program or skip with the reason; under CI=true a missing one fails.
-const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (install the chromium package)`;
-const skip = missing !== undefined && process.env.CI !== 'true' ? missing : false;
+const missing = chromiumMissing;
+const skip = chromiumSkip;
 
 describe('command centre in a real browser', { skip }, () => {
   let db: { pool: Pool; close(): Promise<void> };
@@ -43,7 +41,7 @@ describe('command centre in a real browser', { skip }, () => {
     center = await startCommandCenter({ port: 0, host: '127.0.0.1', pool: db.pool, mqttUrl: broker.url, publicDir: PUBLIC_DIR, logger: testLogger });
     await center.alertFeed.whenSubscribed();
     publisher = await connectPublisher(broker.url);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     const context = await browser.newContext({ locale: 'en-GB', viewport: { width: 1280, height: 720 } });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);

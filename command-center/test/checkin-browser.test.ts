@@ -2,8 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +10,8 @@ import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { fastifyHelmet } from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { axeViolations, chromiumMissing, chromiumSkip, launchChromium } from './chromium.js';
 import { build } from 'vite';
 import { CSP_DIRECTIVES } from '../src/app.js';
 import { issueCheckin } from '../src/checkin/requests.js';
@@ -19,22 +19,12 @@ import { uiRoutes } from '../src/routes/ui.js';
 import { checkinApp, enrol, IMAGES, lazyRuntime, seedSubjects } from './checkin-helpers.js';
 import { startTestDb } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const UI_DIR = fileURLToPath(new URL('../ui', import.meta.url));
 const SECRET = randomBytes(32);
 const FIX = { latitude: 31.2304, longitude: 121.4737, accuracy: 15 };
 const SHOTS = fileURLToPath(new URL('../../test-artifacts/ui/', import.meta.url));
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** Serious and critical axe-core findings (axe evaluated from node_modules, outside the page's CSP). */
-async function axeFindings(page: Page): Promise<string[]> {
-  await page.evaluate(`${AXE};0`);
-  return page.evaluate(`axe.run(document).then((r) => r.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => v.id + ': ' + v.help))`);
-}
-
-// ARCHITECTURE.md "Running it": find the program or skip with the reason; under CI=true a missing one fails.
-const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (install the chromium package)`;
-const skip = missing !== undefined && process.env.CI !== 'true' ? missing : false;
+const missing = chromiumMissing;
+const skip = chromiumSkip;
 
 /**
  * A camera clip from the fixture photos of the rendered woman: 4.5 s looking
@@ -81,11 +71,7 @@ describe('the check-in page in a real browser with a fake camera and location', 
     await app.register(fastifyHelmet, { contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES }, crossOriginEmbedderPolicy: false });
     await app.register(uiRoutes, { publicDir });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${clip}`],
-      timeout: 30_000,
-    });
+    browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${clip}`]);
     context = await browser.newContext({ locale: 'zh-CN', geolocation: FIX, permissions: ['geolocation', 'camera'], viewport: { width: 390, height: 800 } });
     context.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
@@ -111,7 +97,7 @@ describe('the check-in page in a real browser with a fake camera and location', 
     assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('button', { name: 'Start check-in' }).waitFor();
-    assert.deepEqual(await axeFindings(page), [], 'axe on the first step');
+    assert.deepEqual(await axeViolations(page), [], 'axe on the first step');
     await page.screenshot({ path: join(SHOTS, 'checkin-start.png') });
     await page.getByRole('button', { name: 'Start check-in' }).click();
     await page.getByTestId('prompt').filter({ hasText: 'Look straight at the camera' }).waitFor();
@@ -120,7 +106,7 @@ describe('the check-in page in a real browser with a fake camera and location', 
     const title = await page.getByTestId('result-title').textContent();
     const text = await page.getByTestId('result-text').textContent();
     await page.screenshot({ path: join(SHOTS, 'checkin-answer.png') });
-    assert.deepEqual(await axeFindings(page), [], 'axe on the answer');
+    assert.deepEqual(await axeViolations(page), [], 'axe on the answer');
     assert.ok(title === 'Checked in' || title === 'Received', `${title}: ${text}`);
     assert.doesNotMatch(text ?? '', /score|threshold/);
     const { rows } = await db.pool.query<{ result: string; lat: number; lon: number; acc_m: number; face_match_score: number; challenge_met: boolean; challenge_turn_deg: number | null; reason: string | null }>(

@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { axeViolations, chromiumMissing, chromiumSkip, launchChromium } from './chromium.js';
 import type { MqttClient } from 'mqtt';
 import type { Pool } from 'pg';
 import { alertsTopic, newId, type Alert } from '@vigil/schemas';
@@ -14,29 +14,16 @@ import { signLink } from '../src/notifications/deep-link.js';
 import { connectPublisher, insertAlert, sampleAlert, startTestBroker, startTestDb, testLogger } from './helpers.js';
 import { addUser, seedBasicTree, TEST_PASSWORD, type TestUser } from './auth-helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PKG_DIR = fileURLToPath(new URL('..', import.meta.url));
 const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
 const SHOTS = fileURLToPath(new URL('../../test-artifacts/ui/', import.meta.url));
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const LINK_SECRET = 'a-link-secret-of-at-least-32-characters!';
 /** Generous: a shared 2-core machine can be slow; waits end as soon as the page is ready. */
 const WAIT_MS = 20_000;
 
-// ARCHITECTURE.md "Running it": find the program or skip with the reason; under CI=true a missing one fails.
-const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (install the chromium package)`;
-const skip = missing !== undefined && process.env.CI !== 'true' ? missing : false;
+const missing = chromiumMissing;
+const skip = chromiumSkip;
 
-/** Serious or critical axe-core violations on the page as it is now (axe injected from node_modules). */
-async function axeViolations(page: Page): Promise<string[]> {
-  // evaluate() runs outside the page's Content-Security-Policy, so no inline <script> is needed.
-  await page.evaluate(`${AXE_SOURCE};0`);
-  const found = (await page.evaluate(
-    `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) })))`,
-  )) as { id: string; impact: string; help: string; nodes: string[] }[];
-  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.join(', ')})`);
-}
 
 describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, officer phone (real browser)', { skip }, () => {
   let db: { pool: Pool; close(): Promise<void> };
@@ -120,7 +107,7 @@ describe('command centre UI: sign-in, queue, detail, dispatch, disposal, scope, 
     await center.alertFeed.whenSubscribed();
     base = `http://127.0.0.1:${center.port}`;
     publisher = await connectPublisher(broker.url);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     page = await newPage();
   });
 

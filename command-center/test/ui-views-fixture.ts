@@ -1,10 +1,10 @@
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { axeViolations, chromiumMissing, chromiumSkip, launchChromium } from './chromium.js';
 import type { Pool } from 'pg';
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import { startCameras, type CameraSim } from '@vigil/device-sim';
@@ -17,26 +17,15 @@ import { seedViews } from './ui-views-seed.js';
 // The extra views' browser tests (ui-views.test.ts, ui-map.test.ts): the command centre as `npm start` runs it,
 // seeded (ui-views-seed.ts), and Chromium signed in as an operator. The bindings below are filled in by the hooks
 // `useViewsStack()` registers (ES module exports are live); every page's console errors and off-machine requests are kept.
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PKG_DIR = fileURLToPath(new URL('..', import.meta.url));
 const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
 const SHOTS = fileURLToPath(new URL('../../test-artifacts/ui/', import.meta.url));
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-// ARCHITECTURE.md "Running it": find the program or skip with the reason; under CI=true a missing one fails.
-export const missing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (install the chromium package)`;
-export const skip = missing !== undefined && process.env.CI !== 'true' ? missing : false;
+export const missing = chromiumMissing;
+export const skip = chromiumSkip;
 
-/** Serious or critical axe-core violations inside the extra view shown (axe injected from node_modules). */
-async function axeViolations(page: Page): Promise<string[]> {
-  // evaluate() runs outside the page's Content-Security-Policy, so no inline <script> is needed.
-  await page.evaluate(`${AXE_SOURCE};0`);
-  const found = (await page.evaluate(
-    `axe.run(document.querySelector('[data-testid^="view-"]'), { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) })))`,
-  )) as { id: string; impact: string; help: string; nodes: string[] }[];
-  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.join(', ')})`);
-}
+/** Serious or critical axe-core violations inside the extra view shown. */
+const viewViolations = (page: Page) => axeViolations(page, '[data-testid^="view-"]');
 
 /** True if the built UI is missing or older than a source file of it. */
 function staleBuild(): boolean {
@@ -92,7 +81,7 @@ export const open = async (page: Page, id: string): Promise<void> => {
 export const shot = async (page: Page, id: string): Promise<void> => {
   await page.evaluate(`document.fonts.ready`);
   await page.screenshot({ path: `${SHOTS}${id}.png`, fullPage: true });
-  assert.deepEqual(await axeViolations(page), [], `axe on ${id}`);
+  assert.deepEqual(await viewViolations(page), [], `axe on ${id}`);
 };
 
 /** Switch the UI to Chinese on view `first`, then open each view and find its texts there (screenshots `<view>-zh`). */
@@ -137,7 +126,7 @@ export function useViewsStack(opts: { cameras: boolean }): void {
       await db.pool.query(`UPDATE devices SET stream_url = $1 WHERE id = 'cam-01'`, [cams.url('cam-01')]);
     }
     operator = await addUser(db.pool, { id: 'op-1', role: 'operator', orgUnit: 'moj' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     ({ page } = await signedInPage(operator));
   });
 

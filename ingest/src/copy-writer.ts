@@ -88,7 +88,7 @@ export async function rowWriterFor(pool: pg.Pool, method: WriteMethod | 'auto'):
 
 const METHODS = ['auto', 'insert', 'copy', 'unnest'] as const;
 
-/** The write-method setting `name` (`auto`, `insert` or `copy`; default `auto`); a ConfigError naming it otherwise. */
+/** The write-method setting `name` (`auto`, `unnest`, `insert` or `copy`; default `auto`); a ConfigError naming it otherwise. */
 export function writeMethodEnv(name: string, env: Env = process.env): WriteMethod | 'auto' {
   const raw = optionalEnv(name, 'auto', env);
   const method = METHODS.find((m) => m === raw);

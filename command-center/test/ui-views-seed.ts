@@ -59,12 +59,17 @@ export async function seedViews(pool: Pool): Promise<void> {
   ]);
   const hour = 3_600_000;
   const now = Date.now();
+  // Each alert in its own clock hour whatever the minute the test starts at (the dashboard's bars are clock hours):
+  // the middle of the last three whole hours, and a moment earlier in the current one.
+  const thisHour = Math.floor(now / hour) * hour;
+  const inHour = (ago: number) => (ago === 0 ? thisHour + Math.floor((now - thisHour) / 2) : thisHour - ago * hour + hour / 2);
+  const at = (ago: number) => ({ raised_ts: inHour(ago), last_ts: inHour(ago) });
   const alerts = [
-    sampleAlert({ rule: 'zone.exclusion', site: 'office-b', dev: 'tag-0001', subject: 's-1', raised_ts: now - 2 * hour, last_ts: now - 2 * hour }),
-    sampleAlert({ rule: 'zone.exclusion', site: 'office-b', dev: 'tag-0001', subject: 's-1', raised_ts: now - hour, last_ts: now - hour }),
-    sampleAlert({ rule: 'zone.exclusion', site: 'office-b', dev: 'tag-0001', subject: 's-1', raised_ts: now - 600_000, last_ts: now - 600_000 }),
-    sampleAlert({ rule: 'battery.low', severity: 'low', site: 'office-b', dev: 'tag-0001', subject: 's-1', raised_ts: now - hour, last_ts: now - hour }),
-    sampleAlert({ rule: 'gate.forced', severity: 'critical', site: 'prison-a', dev: 'gate-07', raised_ts: now - 3 * hour, last_ts: now - 3 * hour }),
+    sampleAlert({ rule: 'zone.exclusion', site: 'office-b', dev: 'tag-0001', subject: 's-1', ...at(2) }),
+    sampleAlert({ rule: 'zone.exclusion', site: 'office-b', dev: 'tag-0001', subject: 's-1', ...at(1) }),
+    sampleAlert({ rule: 'zone.exclusion', site: 'office-b', dev: 'tag-0001', subject: 's-1', ...at(0) }),
+    sampleAlert({ rule: 'battery.low', severity: 'low', site: 'office-b', dev: 'tag-0001', subject: 's-1', ...at(1) }),
+    sampleAlert({ rule: 'gate.forced', severity: 'critical', site: 'prison-a', dev: 'gate-07', ...at(3) }),
   ];
   for (const a of alerts) {
     delete a.subject;

@@ -4,6 +4,7 @@ import mqemitterRedis from 'mqemitter-redis';
 import type { Aedes, AedesOptions } from 'aedes';
 import { createClusterClientIds, type ClusterClientIds } from './cluster-client-ids.js';
 import { coalesceAddSubscriptions } from './coalesce-add-subscriptions.js';
+import { clearOutgoingOnce } from './redis-clear-once.js';
 import { BrokerError } from './errors.js';
 import type { HookContext } from './hooks/context.js';
 import type { Logger } from './logger.js';
@@ -91,8 +92,10 @@ export async function createClusterBackend(opts: BrokerRedisOptions, log: Logger
     subConn.disconnect();
     cb();
   };
-  const persistence = coalesceAddSubscriptions(
-    aedesPersistenceRedis({ conn: storeConn, maxSessionDelivery: opts.maxSessionDeliveryMessages ?? Number.MAX_SAFE_INTEGER }),
+  // one SUBSCRIBE one write (coalesce-add-subscriptions.ts); a queued message counted down once per client (redis-clear-once.ts)
+  const persistence = clearOutgoingOnce(
+    coalesceAddSubscriptions(aedesPersistenceRedis({ conn: storeConn, maxSessionDelivery: opts.maxSessionDeliveryMessages ?? Number.MAX_SAFE_INTEGER })),
+    storeConn,
   );
   log.info({ redis: where }, 'sharing broker state through Redis / 通过 Redis 共享消息代理状态');
   let closing: Promise<void> | undefined;

@@ -56,6 +56,7 @@ describe('two brokers sharing one Redis', { skip }, () => {
       c.on('message', (topic, payload, packet) => seen.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain }));
       c.once('connect', (connack) => resolve({ c, connack, seen }));
       c.once('error', reject);
+      c.once('close', () => reject(new Error('connection closed before CONNACK')));
     });
   const until = async (what: string, ok: () => boolean) => {
     const deadline = Date.now() + WAIT_MS;
@@ -181,6 +182,65 @@ describe('two brokers sharing one Redis', { skip }, () => {
       sent,
     );
     await again.c.endAsync();
+  });
+
+  test('a session reconnecting again and again while messages flow costs another session none of its queued messages', async () => {
+    // Each reconnect of analytics gets some messages live and again from its queue; before redis-clear-once.ts its two
+    // PUBACKs deleted such a message from Redis while ingest, away meanwhile, still had it queued (docs/faults.md, finding 3).
+    const ingest = { clientId: 'svc-ingest-away', username: 'svc-ingest', password: SECRETS.ingest, clean: false };
+    const analytics = { clientId: 'svc-analytics-flap', username: 'svc-analytics', password: SECRETS.analytics, clean: false };
+    const away = await recording(brokerB, ingest);
+    await away.c.subscribeAsync(`${T}/telemetry`, { qos: 1 });
+    await away.c.endAsync();
+    let flapping = await recording(brokerA, analytics);
+    await flapping.c.subscribeAsync(`${T}/telemetry`, { qos: 1 });
+    const tag = await device(brokerA);
+    await barrierOnA(tag);
+    let publishing = true;
+    let reconnects = 0;
+    const flap = (async () => {
+      while (publishing) {
+        await new Promise((r) => setTimeout(r, 60));
+        await flapping.c.endAsync();
+        await new Promise((r) => setTimeout(r, 100));
+        // as analytics' own client does, connect again when a CONNACK does not come (seen at such a rate, also with bare Aedes)
+        for (let tries = 1; ; tries++) {
+          try {
+            flapping = await recording(brokerA, { ...analytics, connectTimeout: 3_000 });
+            break;
+          } catch (err) {
+            if (tries === 5) throw err;
+          }
+        }
+        reconnects += 1;
+      }
+    })();
+    // at least 2 000 messages, and on until analytics has reconnected 10 times
+    const sent: string[] = [];
+    const deadline = Date.now() + 60_000;
+    while ((sent.length < 2_000 || reconnects < 10) && Date.now() < deadline) {
+      const m = `f-${sent.length}`;
+      await Promise.race([
+        tag.publishAsync(`${T}/telemetry`, m, { qos: 1 }),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no PUBACK for ${m} within the wait`)), WAIT_MS).unref()),
+      ]);
+      sent.push(m);
+    }
+    publishing = false;
+    await flap;
+    await tag.endAsync();
+    assert.ok(reconnects >= 10, `analytics reconnected ${reconnects} times while the device published`);
+    const back = await recording(brokerB, ingest);
+    const got = () => new Set(back.seen.map((m) => m.payload));
+    // until all came, or none for 5 s
+    for (let n = -1, still = 0; got().size < sent.length && still < 20; await new Promise((r) => setTimeout(r, 250))) {
+      still = got().size === n ? still + 1 : 0;
+      n = got().size;
+    }
+    const lost = sent.filter((m) => !got().has(m));
+    assert.deepEqual(lost, [], `${lost.length} of ${sent.length} messages never reached ingest (analytics reconnected ${reconnects} times)`);
+    await back.c.endAsync();
+    await flapping.c.endAsync();
   });
 
   test('a retained message published via A is sent to a new subscriber on B', async () => {

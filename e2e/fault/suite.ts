@@ -241,7 +241,10 @@ async function tally(
     for (const r of edgeMine) {
       const n = edgeStored.get(`${r.dev}|${r.ts}`) ?? 0;
       if (n > 0) storedN++;
-      else lostWhen.edge++;
+      else {
+        lostWhen.edge++;
+        if (lostWhen.edge <= 10 && t) process.stderr.write(`  lost (edge) ${r.dev} ${r.type} ts=${r.ts}, ${r.ts - t.begin} ms after the fault began\n`);
+      }
       dup += Math.max(0, n - 1);
     }
     const droppedReported = fill.log.some((r) => r.window === w) ? fillDropped : 0;

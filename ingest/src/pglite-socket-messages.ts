@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
 import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
+import { installedVersion } from './installed-version.js';
 
 /**
  * PGlite parses every message its backend sends and pushes it onto a private
@@ -31,13 +29,6 @@ type Handler = { db: ProtocolDb; attach(socket: unknown): Promise<unknown> };
 
 const views = new WeakMap<ProtocolDb, ProtocolDb>();
 let applied = false;
-
-function installedVersion(pkg: string): string {
-  const require = createRequire(import.meta.url);
-  // Neither package exports ./package.json; their entries live in dist/.
-  const pkgPath = join(dirname(require.resolve(pkg)), '..', 'package.json');
-  return (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
-}
 
 /** The database as the socket's handlers see it: `execProtocolRaw` empties PGlite's message list. */
 function socketView(db: ProtocolDb): ProtocolDb {

@@ -36,6 +36,33 @@ export function principalName(p: Principal): string {
 }
 
 /**
+ * Topics already found allowed, per principal or service account: the checks
+ * run on every PUBLISH and every delivery, for the same few topics each time.
+ * Only answers that depend on nothing but the topic and immutable fields are
+ * kept (a service account's filters; a device's own id and site, not a
+ * gateway's `children`, which change with the registry). A full set starts over.
+ */
+const allowedPublish = new WeakMap<object, Set<string>>();
+const allowedReceive = new WeakMap<object, Set<string>>();
+const ALLOWED_TOPICS_KEPT = 1_024;
+
+function isRemembered(cache: WeakMap<object, Set<string>>, owner: object, topic: string): boolean {
+  return cache.get(owner)?.has(topic) === true;
+}
+
+function remember(cache: WeakMap<object, Set<string>>, owner: object, topic: string): void {
+  let topics = cache.get(owner);
+  if (topics === undefined) cache.set(owner, (topics = new Set()));
+  else if (topics.size >= ALLOWED_TOPICS_KEPT) topics.clear();
+  topics.add(topic);
+}
+
+function matchesAny(filters: readonly string[], topic: string): boolean {
+  for (let i = 0; i < filters.length; i++) if (topicMatches(filters[i]!, topic)) return true;
+  return false;
+}
+
+/**
  * May `p` publish on `topic`? Devices only under their own `vigil/v1/<site>/<id>/`
  * on a data channel or a command result; services per their account; nobody on `$SYS`.
  */
@@ -43,13 +70,19 @@ export function canPublish(p: Principal, topic: string): Decision {
   // $SYS is the broker's own namespace; a client writing there could spoof broker state (aedes #597)
   if (topic.startsWith('$')) return refuse('sys-reserved');
   if (p.kind === 'anonymous') return OK;
+  const owner = p.kind === 'service' ? p.account : p;
+  if (isRemembered(allowedPublish, owner, topic)) return OK;
   const parsed = parseTopic(topic);
   if (parsed === null) return refuse('not-a-vigil-topic');
   if (p.kind === 'service') {
-    return p.account.publish.some((f) => topicMatches(f, topic)) ? OK : refuse('service-publish-not-in-account');
+    if (!matchesAny(p.account.publish, topic)) return refuse('service-publish-not-in-account');
+    remember(allowedPublish, owner, topic);
+    return OK;
   }
   if (parsed.kind === 'alerts' || parsed.site !== p.site || !speaksFor(p, parsed.device)) return refuse('device-not-own-topic');
   if (parsed.kind === 'command') return refuse('device-publish-command');
+  // a child's topic is not kept: the gateway may lose the child when the registry changes
+  if (parsed.device === p.id) remember(allowedPublish, owner, topic);
   return OK;
 }
 
@@ -85,7 +118,10 @@ export function canReceive(p: Principal, topic: string): Decision {
   if (topic.startsWith('$')) return refuse('sys-reserved');
   if (p.kind === 'anonymous') return OK;
   if (p.kind === 'service') {
-    return p.account.subscribe.some((f) => topicMatches(f, topic)) ? OK : refuse('service-receive-not-in-account');
+    if (isRemembered(allowedReceive, p.account, topic)) return OK;
+    if (!matchesAny(p.account.subscribe, topic)) return refuse('service-receive-not-in-account');
+    remember(allowedReceive, p.account, topic);
+    return OK;
   }
   if (topicMatches(deviceCommandFilter(p.site, p.id), topic)) return OK;
   const child = childOf(p, topic);

@@ -25,7 +25,7 @@ export function coalesceWrites(stream: Duplex): Duplex {
   stream.uncork = () => {
     if (!scheduled) {
       scheduled = true;
-      setImmediate(flush);
+      flushSoon(flush);
     }
   };
   const destroy = stream.destroy.bind(stream);
@@ -39,4 +39,34 @@ export function coalesceWrites(stream: Duplex): Duplex {
     return end(...args);
   }) as Duplex['end'];
   return stream;
+}
+
+/**
+ * One setImmediate for every connection that has writes held, not one each
+ * (an Immediate and a turn of the timers' list per connection per turn).
+ * A flush asked for while the list is being worked through waits for the next one.
+ */
+let held: (() => void)[] = [];
+let spare: (() => void)[] = [];
+let flushScheduled = false;
+function flushHeld(): void {
+  flushScheduled = false;
+  const now = held;
+  held = spare;
+  let i = 0;
+  try {
+    for (; i < now.length; i++) now[i]!();
+  } finally {
+    // a flush that threw must not leave the other connections' writes held
+    for (let j = i + 1; j < now.length; j++) flushSoon(now[j]!);
+    now.length = 0;
+    spare = now;
+  }
+}
+function flushSoon(flush: () => void): void {
+  held.push(flush);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushHeld);
+  }
 }

@@ -20,15 +20,33 @@ export function trampolineMq<M extends object>(mq: M): M {
   const target = mq as unknown as Emitter;
   if (typeof target._do !== 'function') throw new TypeError('not an mqemitter: no _do method');
   const run = target._do.bind(mq);
-  const pending: [unknown, unknown][] = [];
+  // the outermost call runs its own message directly; nested ones wait in two parallel lists (no pair per message, no shift)
+  const messages: unknown[] = [];
+  const callbacks: unknown[] = [];
   let running = false;
   target._do = (message, callback) => {
-    pending.push([message, callback]);
-    if (running) return mq;
+    if (running) {
+      messages.push(message);
+      callbacks.push(callback);
+      return mq;
+    }
     running = true;
+    let done = 0;
     try {
-      for (let next = pending.shift(); next !== undefined; next = pending.shift()) run(next[0], next[1]);
+      // leftovers of a call that threw go first, as they would have in a single list
+      if (messages.length === 0) run(message, callback);
+      else {
+        messages.push(message);
+        callbacks.push(callback);
+      }
+      while (done < messages.length) {
+        const i = done++;
+        run(messages[i], callbacks[i]);
+      }
     } finally {
+      // after a throw, what was not reached stays queued for the next call, as before
+      messages.splice(0, done);
+      callbacks.splice(0, done);
       running = false;
     }
     return mq;

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import packetModule from 'aedes-packet';
+import { cacheSubscriptionsByTopic } from './subscriptions-cache.js';
 
 /** The outgoing-queue methods of an Aedes persistence (promise style, as Aedes 1.x calls them). */
 interface OutgoingStore {
@@ -41,16 +42,51 @@ export interface OutgoingDurability {
 }
 
 /**
+ * Sequence numbers held under one key, ascending: a number when there is one
+ * (all but always: a key is almost never shared), an array when there are several.
+ * No array and no string key per message: this runs twice per QoS 1 delivery.
+ */
+type Seqs = number | number[];
+
+/** Add `seq` to the key's entry, keeping it ascending (almost always an append). */
+function insertSeq<K>(index: Map<K, Seqs>, key: K, seq: number): void {
+  const held = index.get(key);
+  if (held === undefined) index.set(key, seq);
+  else if (typeof held === 'number') index.set(key, held < seq ? [held, seq] : [seq, held]);
+  else {
+    let i = held.length;
+    while (i > 0 && held[i - 1]! > seq) i--;
+    held.splice(i, 0, seq);
+  }
+}
+
+function removeSeq<K>(index: Map<K, Seqs>, key: K, seq: number): void {
+  const held = index.get(key);
+  if (held === undefined) return;
+  if (typeof held === 'number') {
+    if (held === seq) index.delete(key);
+    return;
+  }
+  const i = held.indexOf(seq);
+  if (i >= 0) held.splice(i, 1);
+  if (held.length === 1) index.set(key, held[0]!);
+  else if (held.length === 0) index.delete(key);
+}
+
+/**
  * One client's outgoing queue: packets in enqueue order, found by
  * (brokerId, brokerCounter) and by message id without a scan. A key may be
  * held by several packets (a client with overlapping subscriptions gets one
  * message queued twice), so each index keeps the keys' sequence numbers in
  * queue order and every lookup takes the first, as the original's scan does.
+ * The (brokerId, brokerCounter) index is keyed by the counter alone and checks
+ * the broker id of what it finds: packets of several brokers (a queue restored
+ * from disk after a restart, whose counters start again) share an entry.
  */
 class ClientQueue {
   readonly order = new Map<number, QueuedPacket>();
-  private readonly byBroker = new Map<string, number[]>();
-  private readonly byMessageId = new Map<number, number[]>();
+  private readonly byCounter = new Map<number | undefined, Seqs>();
+  private readonly byMessageId = new Map<number, Seqs>();
   private nextSeq = 0;
 
   constructor(
@@ -72,7 +108,7 @@ class ClientQueue {
 
   private put(seq: number, packet: QueuedPacket): void {
     this.order.set(seq, packet);
-    insertSeq(this.byBroker, brokerKey(packet), seq);
+    insertSeq(this.byCounter, packet.brokerCounter, seq);
     if (packet.messageId !== undefined) insertSeq(this.byMessageId, packet.messageId, seq);
   }
 
@@ -83,7 +119,7 @@ class ClientQueue {
    * packet takes its place.
    */
   update(packet: QueuedPacket): void {
-    const own = this.byBroker.get(brokerKey(packet))?.[0];
+    const own = this.firstOwn(packet);
     const other = this.firstFromOtherBroker(packet);
     if (own === undefined && other === undefined) throw new Error('no such packet');
     if (own !== undefined && (other === undefined || own < other)) {
@@ -91,19 +127,31 @@ class ClientQueue {
       return;
     }
     const seq = other!;
-    removeSeq(this.byBroker, brokerKey(this.order.get(seq)!), seq);
+    const replaced = this.order.get(seq)!;
+    removeSeq(this.byCounter, replaced.brokerCounter, seq);
     this.order.set(seq, packet);
-    insertSeq(this.byBroker, brokerKey(packet), seq);
+    insertSeq(this.byCounter, packet.brokerCounter, seq);
     this.journal?.replaced(this.clientId, seq, packet);
   }
 
   /** aedes-persistence's `outgoingClearMessageId`: remove and return the first packet with this message id (none: the first not yet sent). */
   clear(packet: QueuedPacket): QueuedPacket | undefined {
-    const seq = packet.messageId === undefined ? this.firstWhere((p) => p.messageId === undefined) : this.byMessageId.get(packet.messageId)?.[0];
+    let seq: number | undefined;
+    if (packet.messageId === undefined) {
+      for (const [s, p] of this.order) {
+        if (p.messageId === undefined) {
+          seq = s;
+          break;
+        }
+      }
+    } else {
+      const held = this.byMessageId.get(packet.messageId);
+      seq = typeof held === 'number' ? held : held?.[0];
+    }
     if (seq === undefined) return undefined;
     const stored = this.order.get(seq)!;
     this.order.delete(seq);
-    removeSeq(this.byBroker, brokerKey(stored), seq);
+    removeSeq(this.byCounter, stored.brokerCounter, seq);
     if (stored.messageId !== undefined) removeSeq(this.byMessageId, stored.messageId, seq);
     this.journal?.removed(this.clientId, seq);
     return stored;
@@ -116,45 +164,34 @@ class ClientQueue {
     this.journal?.idSet(this.clientId, seq, messageId);
   }
 
-  private firstFromOtherBroker(packet: QueuedPacket): number | undefined {
-    const differs = (p: QueuedPacket) => p.brokerId !== packet.brokerId;
-    // a packet not yet given an id: rare (Aedes always updates with one), so a scan
-    if (packet.messageId === undefined) return this.firstWhere((p) => p.messageId === undefined && differs(p));
-    return this.byMessageId.get(packet.messageId)?.find((seq) => differs(this.order.get(seq)!));
-  }
-
-  private firstWhere(match: (p: QueuedPacket) => boolean): number | undefined {
-    for (const [seq, p] of this.order) if (match(p)) return seq;
+  /** The first packet in queue order with this packet's brokerId and brokerCounter. */
+  private firstOwn(packet: QueuedPacket): number | undefined {
+    const held = this.byCounter.get(packet.brokerCounter);
+    if (held === undefined) return undefined;
+    if (typeof held === 'number') return this.order.get(held)!.brokerId === packet.brokerId ? held : undefined;
+    for (const seq of held) if (this.order.get(seq)!.brokerId === packet.brokerId) return seq;
     return undefined;
   }
-}
 
-/** Add `seq` to the key's list, keeping it ascending (almost always an append). */
-function insertSeq<K>(index: Map<K, number[]>, key: K, seq: number): void {
-  const list = index.get(key);
-  if (list === undefined) {
-    index.set(key, [seq]);
-    return;
+  /** The first packet in queue order from another broker with this packet's message id. */
+  private firstFromOtherBroker(packet: QueuedPacket): number | undefined {
+    if (packet.messageId === undefined) {
+      // a packet not yet given an id: rare (Aedes always updates with one), so a scan
+      for (const [seq, p] of this.order) if (p.messageId === undefined && p.brokerId !== packet.brokerId) return seq;
+      return undefined;
+    }
+    const held = this.byMessageId.get(packet.messageId);
+    if (held === undefined) return undefined;
+    if (typeof held === 'number') return this.order.get(held)!.brokerId !== packet.brokerId ? held : undefined;
+    for (const seq of held) if (this.order.get(seq)!.brokerId !== packet.brokerId) return seq;
+    return undefined;
   }
-  let i = list.length;
-  while (i > 0 && list[i - 1]! > seq) i--;
-  list.splice(i, 0, seq);
-}
-
-function removeSeq<K>(index: Map<K, number[]>, key: K, seq: number): void {
-  const list = index.get(key);
-  if (list === undefined) return;
-  const i = list.indexOf(seq);
-  if (i >= 0) list.splice(i, 1);
-  if (list.length === 0) index.delete(key);
 }
 
 // aedes-packet is CommonJS exporting its constructor; its typings describe a namespace
 const Packet = packetModule as unknown as new (original: object) => QueuedPacket;
 
-function brokerKey(p: QueuedPacket): string {
-  return `${p.brokerId}\u0000${p.brokerCounter}`;
-}
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * Replace the outgoing queue of Aedes's in-memory persistence with an indexed
@@ -166,13 +203,17 @@ function brokerKey(p: QueuedPacket): string {
  * semantics (checked by aedes-persistence's own abstract test suite in
  * broker/test/outgoing-index.test.ts), O(1) per operation.
  *
+ * Also remembers `subscriptionsByTopic` per topic until the subscriptions
+ * change (subscriptions-cache.ts): asked on every QoS 1/2 PUBLISH to know
+ * which queues take it.
+ *
  * With `durable`, the queues start as stored and every change is told to the
  * journal; an enqueue resolves only once it is durable (the PUBACK to the
  * publisher waits for that, see ack-after-queued.ts). Deliveries and
  * acknowledgements do not wait: lost, they only mean a message sent again.
  */
 export function indexOutgoing<T>(persistence: T, durable?: OutgoingDurability): T {
-  const store = persistence as unknown as OutgoingStore;
+  const store = cacheSubscriptionsByTopic(persistence) as unknown as OutgoingStore;
   const journal = durable?.journal;
   const queues = new Map<string, ClientQueue>();
   const queueOf = (id: string) => {
@@ -181,24 +222,44 @@ export function indexOutgoing<T>(persistence: T, durable?: OutgoingDurability): 
     return q;
   };
   for (const { clientId, seq, packet } of durable?.restore ?? []) queueOf(clientId).restore(seq, Object.assign(new Packet(packet), { messageId: packet.messageId }));
-  store.outgoingEnqueue = async (sub, packet) => {
-    queueOf(sub.clientId).add(new Packet(packet));
-    await journal?.flushed();
+  // Promise-returning like the original's async methods, without an async function's frame per call
+  // (Aedes chains .then on each); a throw becomes a rejection, as it would in an async function.
+  store.outgoingEnqueue = (sub, packet) => {
+    try {
+      queueOf(sub.clientId).add(new Packet(packet));
+      return journal === undefined ? RESOLVED : journal.flushed();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   };
-  store.outgoingEnqueueCombi = async (subs, packet) => {
-    for (const sub of subs) queueOf(sub.clientId).add(new Packet(packet));
-    if (subs.length > 0) await journal?.flushed();
+  store.outgoingEnqueueCombi = (subs, packet) => {
+    try {
+      for (let i = 0; i < subs.length; i++) queueOf(subs[i]!.clientId).add(new Packet(packet));
+      return journal === undefined || subs.length === 0 ? RESOLVED : journal.flushed();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   };
-  store.outgoingUpdate = async (client, packet) => {
+  store.outgoingUpdate = (client, packet) => {
     const q = queues.get(client.id);
-    if (q === undefined) throw new Error('no such packet');
-    q.update(packet);
+    try {
+      if (q === undefined) throw new Error('no such packet');
+      q.update(packet);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return RESOLVED;
   };
-  store.outgoingClearMessageId = async (client, packet) => {
+  store.outgoingClearMessageId = (client, packet) => {
     const q = queues.get(client.id);
-    const cleared = q?.clear(packet);
+    let cleared: QueuedPacket | undefined;
+    try {
+      cleared = q?.clear(packet);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     if (q !== undefined && q.order.size === 0) queues.delete(client.id);
-    return cleared;
+    return Promise.resolve(cleared);
   };
   // a snapshot, as the original: the stream must not see packets cleared while it is read
   store.outgoingStream = (client) => Readable.from([...(queues.get(client.id)?.order.values() ?? [])]);

@@ -91,3 +91,26 @@ test('serviceAccounts leaves out accounts without a secret', () => {
   assert.deepEqual(serviceAccounts({ analytics: 'a'.repeat(16) }).map((a) => a.username), ['svc-analytics']);
   assert.deepEqual(serviceAccounts({}), []);
 });
+
+test('decisions remembered per topic never outlive what they depended on', () => {
+  // a gateway speaking for a child: allowed while the child is registered behind it, refused once it is not
+  const gateway: Principal = { kind: 'device', id: 'edge-1', site: 'prison-a', children: new Set(['tag-9']) };
+  const childTopic = 'vigil/v1/prison-a/tag-9/telemetry';
+  assert.equal(rule(canPublish(gateway, childTopic)), 'ok');
+  assert.equal(rule(canPublish(gateway, childTopic)), 'ok');
+  gateway.children!.delete('tag-9');
+  assert.equal(rule(canPublish(gateway, childTopic)), 'device-not-own-topic');
+  // its own topic, asked again and again, and another device's topic of the same shape still refused
+  for (let i = 0; i < 3; i++) assert.equal(rule(canPublish(gateway, 'vigil/v1/prison-a/edge-1/telemetry')), 'ok');
+  const other: Principal = { kind: 'device', id: 'tag-2', site: 'prison-a' };
+  assert.equal(rule(canPublish(other, 'vigil/v1/prison-a/edge-1/telemetry')), 'device-not-own-topic');
+  // a service account's answers are its own: ingest's allowed receive does not let analytics receive status
+  const status = 'vigil/v1/prison-a/tag-1/status';
+  assert.equal(rule(canReceive(ingest, status)), 'ok');
+  assert.equal(rule(canReceive(ingest, status)), 'ok');
+  assert.equal(rule(canReceive(analytics, status)), 'service-receive-not-in-account');
+  assert.equal(rule(canPublish(ingest, 'vigil/v1/prison-a/alerts')), 'service-publish-not-in-account');
+  assert.equal(rule(canPublish(analytics, 'vigil/v1/prison-a/alerts')), 'ok');
+  assert.equal(rule(canPublish(analytics, 'vigil/v1/prison-a/alerts')), 'ok');
+  assert.equal(rule(canPublish(cc, 'vigil/v1/prison-a/alerts')), 'service-publish-not-in-account');
+});

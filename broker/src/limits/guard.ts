@@ -74,8 +74,11 @@ export function createLimitGuard(opts: LimitGuardOptions): LimitGuard {
   }
 
   function topicOver(topic: string): LimitError | undefined {
-    const bytes = Buffer.byteLength(topic, 'utf8');
-    if (bytes > limits.maxTopicBytes) return new LimitError('maxTopicBytes', bytes, limits.maxTopicBytes);
+    // a UTF-16 code unit is at most 3 bytes of UTF-8: a short topic needs no count
+    if (topic.length * 3 > limits.maxTopicBytes) {
+      const bytes = Buffer.byteLength(topic, 'utf8');
+      if (bytes > limits.maxTopicBytes) return new LimitError('maxTopicBytes', bytes, limits.maxTopicBytes);
+    }
     let levels = 1;
     for (let i = 0; i < topic.length; i += 1) if (topic.charCodeAt(i) === 0x2f) levels += 1;
     if (levels > limits.maxTopicLevels) return new LimitError('maxTopicLevels', levels, limits.maxTopicLevels);

@@ -17,7 +17,10 @@
  * VIGIL_INGEST_BATCH_MAX_ROWS, VIGIL_INGEST_FLUSH_INTERVAL_MS and VIGIL_INGEST_WRITE_METHOD go to ingest;
  * VIGIL_BENCH_PG_FSYNC=on keeps fsync on in the PostgreSQL server (default off, as in the tests: the row label says which);
  * VIGIL_BENCH_ONLY=postgres runs only the Vigil-broker PostgreSQL run and the raw COPY (for quick comparisons);
- * VIGIL_BENCH_CPU_PROFILE_DIR writes a V8 CPU profile of each ingest process there (node --cpu-prof).
+ * VIGIL_BENCH_ONLY=broker runs the Vigil-broker PostgreSQL run and the bare-Aedes one (the broker's ratio, without the embedded run);
+ * VIGIL_BENCH_CPU_PROFILE_DIR writes a V8 CPU profile of each ingest process there (node --cpu-prof);
+ * VIGIL_BENCH_BROKER_PROFILE_DIR writes a V8 CPU profile of this process (the broker) there for each run, from 'go' to the last
+ * commit only (node:inspector, sampling every 100 µs); `npx tsx bench/lib/cpuprofile-top.ts FILE` summarises one.
  * PostgreSQL's CPU is read from /proc for the postmaster and its backends (children).
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
@@ -40,6 +43,7 @@ import { createPool, migrate } from '@vigil/ingest';
 import { freePort } from '../ingest/test/helpers.js';
 import { startPgServer } from '../ingest/test/pg-server.js';
 import { pgCpuSeconds } from './lib/pg-cpu.js';
+import { startProfile } from './lib/self-profile.js';
 import { rssBytes } from './lib/processes.js';
 import type { FixPublisherSpec } from './lib/fix-publisher.js';
 
@@ -57,7 +61,11 @@ const DEVICES = intSetting('VIGIL_BENCH_DEVICES', 10);
 const WINDOW = intSetting('VIGIL_BENCH_WINDOW', 100);
 const PUBLISHER = process.env.VIGIL_BENCH_PUBLISHER ?? 'raw';
 if (PUBLISHER !== 'raw' && PUBLISHER !== 'mqttjs') throw new Error(`VIGIL_BENCH_PUBLISHER must be raw or mqttjs, got ${JSON.stringify(PUBLISHER)}`);
-const ONLY_POSTGRES = process.env.VIGIL_BENCH_ONLY === 'postgres';
+const ONLY = process.env.VIGIL_BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== '' && ONLY !== 'postgres' && ONLY !== 'broker') throw new Error(`VIGIL_BENCH_ONLY must be postgres or broker, got ${JSON.stringify(ONLY)}`);
+const ONLY_POSTGRES = ONLY === 'postgres';
+const SKIP_EMBEDDED = ONLY === 'postgres' || ONLY === 'broker';
+const BROKER_PROFILE_DIR = process.env.VIGIL_BENCH_BROKER_PROFILE_DIR;
 const PG_FSYNC = process.env.VIGIL_BENCH_PG_FSYNC === 'on';
 const PG_LABEL = `PostgreSQL 15 (fsync=${PG_FSYNC ? 'on' : 'off'})`;
 const CPU_PROFILE_DIR = process.env.VIGIL_BENCH_CPU_PROFILE_DIR;
@@ -168,6 +176,7 @@ async function runIngest(name: string, brokerUrl: string, db: Record<string, str
   try {
     progress(`${name}: ${PUBLISHERS} publisher processes × ${DEVICES} devices connected; publishing ${FIXES} fixes`);
     const publishersCpu = () => publishers.reduce((sum, p) => sum + cpuSeconds(p.pid!), 0);
+    const profile = BROKER_PROFILE_DIR ? await startProfile() : undefined;
     const cpu0 = { ingest: cpuSeconds(pid), broker: brokerCpu(), publishers: publishersCpu(), pg: pgCpu?.() };
     const start = performance.now();
     const sent = Promise.all(
@@ -192,6 +201,7 @@ async function runIngest(name: string, brokerUrl: string, db: Record<string, str
       pendings.push(m.pending);
     }
     const seconds = (performance.now() - start) / 1000;
+    if (profile) progress(`${name}: broker CPU profile ${await profile.stop(BROKER_PROFILE_DIR!, name)}`);
     await sent;
     const figures: Figures = {
       name,
@@ -319,7 +329,7 @@ try {
   const pgCpu = () => pgCpuSeconds(server.dataDir);
   const results: Figures[] = [];
   try {
-    if (!ONLY_POSTGRES) {
+    if (!SKIP_EMBEDDED) {
       const dbPort = await freePort();
       results.push(await runIngest('embedded (PGlite)', brokerUrl, { VIGIL_DATA_DIR: dataDir, VIGIL_DB_PORT: String(dbPort) }, brokerCpu));
       await registry.query('TRUNCATE tag_fixes');

@@ -1,3 +1,5 @@
+import { cacheMatches } from './mq-match-cache.js';
+
 /** The part of an mqemitter (Aedes' message bus, also mqemitter-redis) this touches. */
 interface Emitter {
   _do(message: unknown, callback: unknown): unknown;
@@ -15,10 +17,13 @@ interface Emitter {
  * machine. Here a `_do` called while another is running is appended to a
  * list that the outermost call works through, in order, before returning: the
  * same messages, in the same order, still synchronously, on a flat stack.
+ *
+ * Also remembers each topic's listeners until they change (mq-match-cache.ts).
  */
 export function trampolineMq<M extends object>(mq: M): M {
   const target = mq as unknown as Emitter;
   if (typeof target._do !== 'function') throw new TypeError('not an mqemitter: no _do method');
+  cacheMatches(mq);
   const run = target._do.bind(mq);
   // the outermost call runs its own message directly; nested ones wait in two parallel lists (no pair per message, no shift)
   const messages: unknown[] = [];

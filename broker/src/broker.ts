@@ -23,6 +23,7 @@ import { createLimitGuard } from './limits/guard.js';
 import type { BrokerLimits } from './limits/options.js';
 import { startMetricsServer, type MetricsServer } from './metrics-http.js';
 import { createBrokerPrometheus } from './prometheus.js';
+import { exactDedupe } from './exact-dedupe.js';
 import { trackPresence } from './presence.js';
 import { markRedeliveries } from './redelivery.js';
 import memoryPersistenceModule from 'aedes-persistence';
@@ -151,15 +152,17 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   if (durable !== undefined) log.info({ file: opts.persistence?.kind === 'sqlite' ? opts.persistence.file : undefined }, 'sessions kept on disk / 会话保存在磁盘上');
   const cluster = opts.redis !== undefined ? await createClusterBackend(opts.redis, log) : undefined;
   const acks = ackAfterQueued(guard.authorizePublish(createAuthorizePublish(ctx)));
+  // a message delivered once per client by its identity, not dropped for being overtaken (exact-dedupe.ts)
+  const dedupe = exactDedupe();
   const aedes = await Aedes.createBroker({
     // Aedes' own bus (concurrency 100, [MQTT-4.7.1-3] empty levels) or Redis', drained on a flat stack (mq-trampoline.ts)
     mq: trampolineMq(cluster?.mq ?? mqemitter({ concurrency: 100, matchEmptyLevels: true })),
     persistence: markRedeliveries(cluster?.persistence ?? durable?.persistence ?? indexOutgoing(memoryPersistence())),
-    preConnect: guard.preConnect(createPreConnect(ctx)),
+    preConnect: dedupe.preConnect(guard.preConnect(createPreConnect(ctx))),
     authenticate: cluster !== undefined ? cluster.guardAuthenticate(createAuthenticate(ctx), ctx) : createAuthenticate(ctx),
     authorizePublish: acks.authorizePublish,
     authorizeSubscribe: guard.authorizeSubscribe(createAuthorizeSubscribe(ctx)),
-    authorizeForward: prom.countForward(createAuthorizeForward(ctx)),
+    authorizeForward: prom.countForward(dedupe.authorizeForward(createAuthorizeForward(ctx))),
     connectTimeout: 10_000,
     ...guard.aedesOptions,
   }).catch(async (err: unknown) => {

@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 /** What the wrapper reads of a client and of an outgoing packet. */
 interface Client {
   id: string;
+  /** Aedes' next outgoing packet identifier for this connection (lib/qos-packet.js). */
+  _nextId?: number;
 }
 interface OutgoingPacket {
   cmd?: string;
@@ -48,6 +50,15 @@ return n`;
  * the message queued, and that subscriber never got it: acknowledged messages were lost at a broker
  * restart (docs/faults.md, finding 3). Here a PUBACK counts down only if it takes the client's entry
  * off the client's queue, checked and taken in one Redis script; a repeated one changes nothing.
+ *
+ * It also keeps a session's packet identifiers unique among its unacknowledged messages
+ * [MQTT-2.3.1-2]. Aedes resends a queued message under the identifier it was last sent with
+ * [MQTT-4.4.0-1], while live messages take identifiers from the new connection's counter, so after a
+ * reconnect (and after a broker restart, whose counter starts anywhere) a live message and a resent one
+ * could go out under one identifier; the library then tied that identifier to one of them, and the
+ * client's PUBACK cleared that one while the other stayed queued (delivered again at the next connect),
+ * or cleared a message the client had not yet acknowledged. Whichever of the two is sent second now
+ * gets the connection's next free identifier.
  */
 export function clearOutgoingOnce<P extends object>(persistence: P, redis: Redis): P {
   const target = persistence as unknown as ClearsOutgoing;
@@ -60,14 +71,33 @@ export function clearOutgoingOnce<P extends object>(persistence: P, redis: Redis
   const sent = new Map<string, { queue: string; entry: string; count: string }>();
   const key = (client: Client, packet: OutgoingPacket) => `${client.id}\u0000${packet.messageId}`;
 
-  target.outgoingUpdate = async (client, packet) => {
-    await update(client, packet); // fills in brokerId and brokerCounter when the packet lacks them
-    if (packet.brokerId === undefined || packet.brokerCounter === undefined || packet.messageId === undefined) return;
+  const remember = (client: Client, packet: OutgoingPacket & { brokerId: string }) => {
     const counter = String(packet.brokerCounter);
     const k = key(client, packet);
     sent.delete(k); // re-inserted last: the map's order is the order of sending
     sent.set(k, { queue: queueKey(client.id), entry: entryKey(client.id, packet, packet.brokerId, counter), count: countKey(packet.brokerId, counter) });
     if (sent.size > REMEMBERED) sent.delete(sent.keys().next().value as string);
+  };
+
+  target.outgoingUpdate = async (client, packet) => {
+    const known = packet.brokerId !== undefined && packet.brokerCounter !== undefined && packet.messageId !== undefined;
+    if (known && packet.cmd === 'publish') {
+      // taken before the first await, so two PUBLISHes being sent at once cannot both take one identifier
+      const holder = sent.get(key(client, packet));
+      if (holder !== undefined && holder.entry !== entryKey(client.id, packet, packet.brokerId!, String(packet.brokerCounter))) {
+        packet.messageId = unusedId(client, (id) => sent.has(`${client.id}\u0000${id}`)) ?? packet.messageId;
+      }
+      remember(client, packet as OutgoingPacket & { brokerId: string });
+    }
+    try {
+      await update(client, packet); // fills in brokerId and brokerCounter when the packet lacks them (PUBREL)
+    } catch (err) {
+      if (known && packet.cmd === 'publish') sent.delete(key(client, packet)); // not sent: its identifier is free again
+      throw err;
+    }
+    if (!known && packet.brokerId !== undefined && packet.brokerCounter !== undefined && packet.messageId !== undefined) {
+      remember(client, packet as OutgoingPacket & { brokerId: string });
+    }
   };
 
   target.outgoingClearMessageId = async (client, packet) => {
@@ -79,4 +109,18 @@ export function clearOutgoingOnce<P extends object>(persistence: P, redis: Redis
     return taken === 0 ? undefined : clear(client, packet);
   };
   return persistence;
+}
+
+/**
+ * The next packet identifier of the connection not held by a message still awaiting its PUBACK, taken
+ * from Aedes' own counter (1..65535, wrapping); undefined if the client has no such counter.
+ */
+function unusedId(client: Client, inUse: (id: number) => boolean): number | undefined {
+  if (typeof client._nextId !== 'number') return undefined;
+  for (let tries = 0; tries < 65_535; tries++) {
+    const id: number = client._nextId;
+    client._nextId = id >= 65_535 ? 1 : id + 1;
+    if (!inUse(id)) return id;
+  }
+  return undefined;
 }

@@ -86,3 +86,57 @@ describe('a message queued for two persistent sessions, acknowledged twice by on
     assert.equal(await conn.exists(`packet:b1:${packet.brokerCounter}`), 0, 'no count left over, nothing kept in Redis');
   });
 });
+
+describe('a live message and a resent queued one that would share a packet identifier', { skip }, () => {
+  let redis: TestRedis;
+  let conn: Redis;
+
+  before(async () => {
+    if (missing !== undefined) throw new Error(`CI=true and ${missing}`);
+    redis = await startTestRedis();
+    conn = new Redis(redis.url);
+  });
+  after(async () => {
+    conn?.disconnect();
+    await redis?.stop();
+  });
+
+  test('the second one sent gets a free identifier, and each PUBACK clears its own message', async () => {
+    const p = clearOutgoingOnce(aedesPersistenceRedis({ conn }) as unknown as Persistence, conn);
+    const msg = (n: number) => ({ cmd: 'publish', topic: 'vigil/v1/prison-a/tag-1/telemetry', payload: Buffer.from(`id-${n}`), qos: 1, retain: false, brokerId: 'b2', brokerCounter: n });
+    const queued = msg(1);
+    const live = msg(2);
+    await p.outgoingEnqueueCombi([{ clientId: 'ingest' }], queued);
+    await p.outgoingEnqueueCombi([{ clientId: 'ingest' }], live);
+    // the new connection (a restarted broker) numbers from 7, the identifier the queued one was last sent with
+    const client = { id: 'ingest', _nextId: 7 };
+    const livePacket = { ...live, messageId: 7 };
+    client._nextId = 8;
+    await p.outgoingUpdate(client, livePacket);
+    const resent = { ...queued, messageId: 7 }; // Aedes resends a queued message under its stored identifier
+    await p.outgoingUpdate(client, resent);
+    assert.equal(livePacket.messageId, 7);
+    assert.equal(resent.messageId, 8, 'the resent one took the next free identifier');
+    assert.equal(client._nextId, 9);
+    const first = await p.outgoingClearMessageId(client, { messageId: 7 });
+    assert.equal(Buffer.from(first!.payload!).toString(), 'id-2', 'PUBACK 7 cleared the live message');
+    const second = await p.outgoingClearMessageId(client, { messageId: 8 });
+    assert.equal(Buffer.from(second!.payload!).toString(), 'id-1', 'PUBACK 8 cleared the resent one');
+    assert.deepEqual(await conn.lrange('outgoing:ingest', 0, -1), [], 'nothing left queued');
+  });
+
+  test('a message sent again under its own identifier keeps it', async () => {
+    const p = clearOutgoingOnce(aedesPersistenceRedis({ conn }) as unknown as Persistence, conn);
+    const m = { cmd: 'publish', topic: 'vigil/v1/prison-a/tag-1/telemetry', payload: Buffer.from('again'), qos: 1, retain: false, brokerId: 'b3', brokerCounter: 1 };
+    await p.outgoingEnqueueCombi([{ clientId: 'analytics' }], m);
+    const client = { id: 'analytics', _nextId: 40 };
+    const first = { ...m, messageId: 12 };
+    await p.outgoingUpdate(client, first);
+    const again = { ...m, messageId: 12 };
+    await p.outgoingUpdate(client, again);
+    assert.equal(again.messageId, 12);
+    assert.equal(client._nextId, 40, 'no identifier taken');
+    await p.outgoingClearMessageId(client, { messageId: 12 });
+    assert.deepEqual(await conn.lrange('outgoing:analytics', 0, -1), []);
+  });
+});

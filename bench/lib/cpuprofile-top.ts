@@ -22,7 +22,7 @@ interface Profile {
 
 const file = process.argv[2];
 if (file === undefined) throw new Error('usage: cpuprofile-top.ts FILE.cpuprofile [rows]');
-const rows = Number(process.argv[3] ?? 30);
+const rows = Number(process.argv[3] ?? 30) || 30;
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();

@@ -14,7 +14,7 @@ interface Node {
 
 const file = process.argv[2];
 if (file === undefined) throw new Error('usage: heapprofile-top.ts FILE.heapprofile [rows]');
-const rows = Number(process.argv[3] ?? 30);
+const rows = Number(process.argv[3] ?? 30) || 30;
 const { head } = JSON.parse(readFileSync(file, 'utf8')) as { head: Node };
 const short = (url: string) => url.replace(/^file:\/\/\/work\/main\//, '').replace(/^.*node_modules\//, 'nm/');
 const label = (n: Node) => `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;

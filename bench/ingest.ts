@@ -75,6 +75,10 @@ const SITE = 'bench';
 const DEVICE_SECRET = 'bench-device-secret-0123456789';
 const INGEST_SECRET = 'bench-ingest-secret-0123456789';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// One ingest session for every run, as a deployment keeps one across restarts: with a new id per run the
+// embedded run's persistent session stayed subscribed through the PostgreSQL run, and the Vigil broker queued
+// every fix a second time for it (100,000 messages no one collected), work the bare-Aedes run (a new broker) never did.
+const INGEST_CLIENT_ID = `bench-ingest-${randomUUID()}`;
 const TIMEOUT_MS = 900_000;
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -185,7 +189,7 @@ async function runIngest(name: string, brokerUrl: string, db: Record<string, str
     VIGIL_MQTT_URL: brokerUrl,
     VIGIL_MQTT_USERNAME: 'svc-ingest',
     VIGIL_MQTT_PASSWORD: INGEST_SECRET,
-    VIGIL_INGEST_CLIENT_ID: `bench-ingest-${randomUUID()}`,
+    VIGIL_INGEST_CLIENT_ID: INGEST_CLIENT_ID,
     VIGIL_INGEST_METRICS_PORT: String(metricsPort),
   });
   const pid = ingest.child.pid!;

@@ -80,7 +80,8 @@ test('grafana: every metric the dashboard plots is exported by a service, and it
     panels: { title: string; targets: { expr?: string; rawSql?: string }[] }[];
   };
   const sources = ['broker/src/prometheus.ts', 'ingest/src/metrics.ts'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
-  const exported = new Set([...sources.matchAll(/name: '(vigil_[a-z_]+)'/g)].map((m) => m[1]!));
+  // a metric's name as declared: `name: 'vigil_…'`, or passed to a helper that declares it (byQos('vigil_…', …))
+  const exported = new Set([...sources.matchAll(/(?:name: |\()'(vigil_[a-z_]+)'/g)].map((m) => m[1]!));
   const targets = dash.panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, ...t })));
   const plotted = new Set<string>();
   for (const t of targets.filter((x) => x.expr)) {

@@ -1,7 +1,7 @@
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { partitionOfDevice, type Partition } from '@vigil/ingest';
+import { ACK_LATER, partitionOfDevice, pubackWriter, type Partition } from '@vigil/ingest';
 import { alertsTopic, channelFilter, validate, type Alert, type Message } from '@vigil/schemas';
 import { raiseAlert } from './alert-store.js';
 import { Engine } from './engine.js';
@@ -192,11 +192,17 @@ export async function startAnalytics(opts: AnalyticsOptions): Promise<AnalyticsS
     password: opts.mqttPassword,
     reconnectPeriod: 1000,
   });
-  // mqtt.js sends the PUBACK only when this callback runs, one message at a time.
+  // One message at a time (mqtt.js reads the next once this callback runs); the PUBACK is written here, on
+  // the connection the message came on, once its alerts are stored (puback-writer.ts says why not mqtt.js's).
+  const sendAck = pubackWriter(client);
   client.handleMessage = (packet, callback) => {
     if (packet.cmd !== 'publish') return callback();
+    const ack = { messageId: packet.qos > 0 ? packet.messageId : undefined, stream: client.stream };
     handle(packet).then(
-      () => callback(),
+      () => {
+        sendAck([ack]);
+        callback(ACK_LATER);
+      },
       (err: Error) => {
         log.error({ err: err.message, topic: packet.topic }, 'message not processed; it will be redelivered');
         callback(err);

@@ -8,6 +8,7 @@ import { rowWriterFor, type WriteMethod } from './copy-writer.js';
 import { ownsTopic, type Partition } from './partition.js';
 import { toLpRecords, toRecord, type IngestRecord } from './records.js';
 import { writeBatch, type BatchResult, type RowWriter } from './writer.js';
+import { ACK_LATER, pubackWriter } from './puback-writer.js';
 
 /** Options for `startIngest`. */
 export interface IngestOptions {
@@ -76,9 +77,6 @@ interface Item {
   committed?: () => void;
 }
 
-// Given to mqtt.js's handleMessage callback to stop it sending the PUBACK itself (publish.js skips the ack on error).
-const ACK_LATER = new Error('PUBACK deferred until the database commit');
-
 const CHANNELS = [channelFilter('telemetry'), channelFilter('event'), channelFilter('status'), channelFilter('lp')];
 
 /**
@@ -100,7 +98,7 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
     reconnectPeriod: 1_000,
     resubscribe: false,
   });
-  const sendAcks = ackSender(client);
+  const sendAcks = pubackWriter(client);
   // Chosen at the first write, not at start: the database may be away when ingest starts.
   let rowWriter: RowWriter | undefined;
 
@@ -214,36 +212,6 @@ export async function startIngest(opts: IngestOptions): Promise<Ingest> {
       })();
       return closing;
     },
-  };
-}
-
-/**
- * Sends the PUBACKs of a committed batch's QoS 1 messages, in arrival order, as one write: only those that
- * came on the current connection (after a reconnect the broker redelivers unacked messages itself, and a
- * stale ack would misfire).
- */
-function ackSender(client: MqttClient): (items: readonly Item[]) => void {
-  // mqtt.js has no public ack call for MQTT 3.1.1 (customHandleAcks is MQTT 5 only, and delaying the
-  // handleMessage callback serialises every message), and its private _sendPacket encodes and writes each
-  // packet on its own. A PUBACK of MQTT 3.1.1 (protocolVersion 4, set above) is four fixed bytes
-  // [MQTT-3.4]: type 4 with flags 0, remaining length 2, the packet identifier big-endian; so a batch's
-  // acks are encoded here and written to mqtt.js's own stream in one piece.
-  return (items) => {
-    if (!client.connected) return;
-    const stream = client.stream;
-    let n = 0;
-    for (const item of items) if (item.messageId !== undefined && item.stream === stream) n++;
-    if (n === 0) return;
-    const acks = Buffer.allocUnsafe(4 * n);
-    let at = 0;
-    for (const item of items) {
-      if (item.messageId === undefined || item.stream !== stream) continue;
-      acks[at] = 0x40;
-      acks[at + 1] = 0x02;
-      acks.writeUInt16BE(item.messageId, at + 2);
-      at += 4;
-    }
-    stream.write(acks);
   };
 }
 

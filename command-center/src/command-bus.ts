@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type MqttClient } from 'mqtt';
+import { ackOnReceipt } from '@vigil/ingest';
 import type { Pool } from 'pg';
 import { check, commandTopic, CommandResult, parseTopic, TOPIC_ROOT, type CommandRequest } from '@vigil/schemas';
 import { createLogger, type Logger } from './logger.js';
@@ -101,6 +102,8 @@ export function createMqttCommandBus(opts: MqttCommandBusOptions): CommandBus {
     reconnectPeriod: 2000,
     resubscribe: false,
   });
+  // PUBACKs on the socket, not through MQTT.js's connected flag (ingest/src/puback-writer.ts says why)
+  ackOnReceipt(client);
   client.on('connect', () => {
     client.subscribe(COMMAND_RESULT_FILTER, { qos: 1 }, (err, granted) => {
       if (err || granted?.some((g) => g.qos === 128)) log.error({ err, filter: COMMAND_RESULT_FILTER }, 'command result subscription refused');

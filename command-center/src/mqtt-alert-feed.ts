@@ -1,4 +1,5 @@
 import { connect, type MqttClient } from 'mqtt';
+import { ackOnReceipt } from '@vigil/ingest';
 import { ALL_ALERTS_FILTER, Alert, AgentStatus, channelFilter, check, parseTopic } from '@vigil/schemas';
 import { createAlertHub, type AlertHub } from './alert-feed.js';
 import { createLogger, type Logger } from './logger.js';
@@ -41,6 +42,8 @@ export function createMqttAlertFeed(opts: MqttAlertFeedOptions): MqttAlertFeed {
     reconnectPeriod: opts.reconnectPeriodMs ?? 2000,
     resubscribe: false, // we subscribe on every CONNACK ourselves
   });
+  // PUBACKs on the socket, not through MQTT.js's connected flag (ingest/src/puback-writer.ts says why)
+  ackOnReceipt(client);
   // Handlers are attached below in this same tick, before any event can fire.
   const hub = createAlertHub({
     connected: false,

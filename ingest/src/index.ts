@@ -15,4 +15,4 @@ export { createLpToken, findLpToken, hashLpToken, listLpTokens, lpTokenCache, re
 export { boolEnv, CONFIG_EXIT_CODE, intEnv, optionalEnv, readConfigOrExit, requiredEnv, urlEnv, type Env } from './config.js';
 export { ConfigError, IngestError, type IngestErrorCode } from './errors.js';
 export { createLogger, type Logger } from './logger.js';
-export { ACK_LATER, pubackWriter, type PendingAck } from './puback-writer.js';
+export { ACK_LATER, ackOnReceipt, pubackWriter, type PendingAck } from './puback-writer.js';

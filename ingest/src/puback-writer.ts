@@ -45,3 +45,19 @@ export function pubackWriter(client: MqttClient): (acks: readonly PendingAck[]) 
     stream.write(bytes);
   };
 }
+
+/**
+ * Acknowledge each QoS 1 message as it arrives, as MQTT.js does by default, but through pubackWriter, so
+ * a wrong `connected` flag cannot stop the client reading (for subscribers that have nothing to commit
+ * first: the command centre's live feeds). QoS 0 and 2 are left to MQTT.js.
+ */
+export function ackOnReceipt(client: MqttClient): void {
+  const write = pubackWriter(client);
+  client.handleMessage = (packet, done) => {
+    if (packet.cmd === 'publish' && packet.qos === 1) {
+      write([{ messageId: packet.messageId, stream: client.stream }]);
+      return done(ACK_LATER);
+    }
+    done();
+  };
+}

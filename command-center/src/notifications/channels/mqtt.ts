@@ -1,4 +1,5 @@
 import { connect, type MqttClient } from 'mqtt';
+import { ackOnReceipt } from '@vigil/ingest';
 import { check, commandTopic, CommandResult, parseTopic, type CommandRequest } from '@vigil/schemas';
 import { NotifyError } from '../errors.js';
 import type { Channel, ChannelSink, OutgoingMessage, SendResult } from '../types.js';
@@ -37,6 +38,8 @@ export function createMqttChannel(opts: MqttChannelOptions): Channel {
     reconnectPeriod: 1000,
     connectTimeout: 5000,
   });
+  // PUBACKs on the socket, not through MQTT.js's connected flag (ingest/src/puback-writer.ts says why)
+  ackOnReceipt(client);
   client.on('error', () => undefined);
   client.on('connect', () => client.subscribe(RESULTS, { qos: 1 }));
   client.on('message', (topic, payload) => {
